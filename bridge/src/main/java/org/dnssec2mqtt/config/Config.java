@@ -1,0 +1,59 @@
+package org.dnssec2mqtt.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.dnssec2mqtt.dns.TsigKeys;
+import org.xbill.DNS.Name;
+
+/**
+ * The whole validated configuration. Built only by {@link ConfigLoader}; every field is already
+ * checked, so the rest of the bridge never re-validates. Nullable fields are marked.
+ */
+public record Config(
+        /** notify.listen: UDP and TCP addresses the NOTIFY listener binds. */
+        List<InetSocketAddress> notifyListen,
+        /** notify.allow: sources whose NOTIFYs are accepted; others get REFUSED. */
+        List<Cidr> notifyAllow,
+        /** notify.require-tsig: refuse unsigned NOTIFYs. */
+        boolean notifyRequireTsig,
+        /** tsig.keyfile, nullable. */
+        Path tsigKeyfile,
+        /** The keys from tsig.keyfile (empty when none). */
+        TsigKeys tsigKeys,
+        /** dns.query-port: port to query a NOTIFY's source on. */
+        int dnsQueryPort,
+        /** dns.servers: default servers for zones without their own; may be empty. */
+        List<HostPort> dnsServers,
+        /** dns.timeout: per query. */
+        Duration dnsTimeout,
+        /** dns.transport: true = TCP (default), false = UDP with TCP fallback on truncation. */
+        boolean dnsTcp,
+        /** poll.full-interval: full check of every known zone this often; ZERO = off. */
+        Duration pollFullInterval,
+        /** mqtt.url, nullable: null means start the embedded broker. */
+        String mqttUrl,
+        /** mqtt.username, nullable. */
+        String mqttUsername,
+        /** mqtt.password or the content of mqtt.password-file (trimmed), nullable. */
+        String mqttPassword,
+        /** mqtt.ca-file, nullable. */
+        Path mqttCaFile,
+        /** mqtt.client-id. */
+        String mqttClientId,
+        /** mqtt.embedded.listen. */
+        InetSocketAddress mqttEmbeddedListen,
+        /** mqtt.topic-prefix. */
+        String mqttTopicPrefix,
+        /** data.dir. */
+        Path dataDir,
+        /** keylog.file, nullable. */
+        Path keylogFile,
+        /** zones.&lt;zone&gt;.*: configured zones, keyed by absolute lower-case name. */
+        Map<Name, ZoneConfig> zones) {
+
+    /** Per-zone settings: {@code zones.<zone>.servers} and {@code zones.<zone>.tsig-key}. */
+    public record ZoneConfig(Name zone, List<HostPort> servers, Name tsigKey) {}
+}
