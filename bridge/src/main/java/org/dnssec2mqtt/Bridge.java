@@ -1,0 +1,554 @@
+package org.dnssec2mqtt;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.dnssec2mqtt.config.Config;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.dns.DnsQueryException;
+import org.dnssec2mqtt.dns.NotifyRequest;
+import org.dnssec2mqtt.dns.QueryTarget;
+import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.mqtt.Json;
+import org.dnssec2mqtt.mqtt.MqttLink;
+import org.dnssec2mqtt.mqtt.Payloads;
+import org.dnssec2mqtt.mqtt.Topics;
+import org.dnssec2mqtt.zone.Event;
+import org.dnssec2mqtt.zone.KeyAnalyzer;
+import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ZoneDiff;
+import org.dnssec2mqtt.zone.ZoneSnapshot;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.dnssec2mqtt.zone.Zones;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TextParseException;
+
+/**
+ * The one flow: trigger (NOTIFY, command, poll, start-up) → fetch → analyse → diff → persist →
+ * publish. Each zone has at most one check in flight and one queued behind it, so a storm of
+ * NOTIFYs costs two checks, not thousands; a NOTIFY whose serial equals the last full check's
+ * costs nothing at all.
+ */
+public final class Bridge implements MqttLink.Session, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Bridge.class);
+    /** Zones learned from NOTIFY that never answered yet; junk traffic must not grow memory. */
+    static final int MAX_UNCONFIRMED = 1000;
+    /** First checks of a learned zone before it is forgotten. */
+    static final int LEARN_ATTEMPTS = 4;
+    static final Duration MAX_RETRY = Duration.ofMinutes(5);
+    private static final int WORKERS = 16;
+
+    private final Config config;
+    private final Clock clock;
+    private final Topics topics;
+    private final ZoneFetcher fetcher;
+    private final StateStore store;
+    private final KeyLog keyLog;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timers;
+    private final Map<Name, Zone> zones = new ConcurrentHashMap<>();
+    private final AtomicInteger unconfirmed = new AtomicInteger();
+    private final AtomicLong checks = new AtomicLong();
+    private final AtomicLong dnskeyFetches = new AtomicLong();
+    private final AtomicLong skippedNotifies = new AtomicLong();
+    private volatile MqttLink mqtt;
+
+    /** Why a check runs. {@code force} fetches DNSKEY even when the serial did not move. */
+    public enum Cause {
+        NOTIFY(false), COMMAND(true), POLL(true), STARTUP(true), RETRY(false);
+
+        final boolean force;
+
+        Cause(boolean force) {
+            this.force = force;
+        }
+    }
+
+    /** How one check ended. {@code state} is the zone's state after it (null if never known). */
+    public record Result(Name zone, boolean ok, boolean changed, String error, ZoneState state) {}
+
+    /** A tracked zone and its scheduling. Guarded by its own monitor. */
+    private static final class Zone {
+        final Name name;
+        final String display;
+        final boolean configured;
+        volatile ZoneState state; // null until the first check ends (for learned zones: succeeds)
+        volatile boolean confirmed; // a check has succeeded at least once
+        volatile QueryTarget learnedFrom; // source of the latest accepted NOTIFY, at dns.query-port
+        int failures;
+        boolean running;
+        boolean queued;
+        boolean queuedForce;
+        List<CompletableFuture<Result>> waiting = new ArrayList<>();
+        List<CompletableFuture<Result>> queuedWaiting = new ArrayList<>();
+
+        Zone(Name name, boolean configured) {
+            this.name = name;
+            this.display = Zones.display(name);
+            this.configured = configured;
+        }
+    }
+
+    public Bridge(Config config, Clock clock) throws IOException {
+        this.config = config;
+        this.clock = clock;
+        this.topics = new Topics(config.mqttTopicPrefix());
+        this.workers = Executors.newFixedThreadPool(WORKERS, daemon("check"));
+        this.timers = Executors.newSingleThreadScheduledExecutor(daemon("timer"));
+        this.fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(),
+                Executors.newFixedThreadPool(2, daemon("dns-io")));
+        this.store = new StateStore(config.dataDir());
+        this.keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
+        for (Config.ZoneConfig z : config.zones().values()) {
+            zones.put(z.zone(), new Zone(z.zone(), true));
+        }
+        for (ZoneState s : store.loadAll()) {
+            Name name;
+            try {
+                name = Zones.parse(s.zone());
+            } catch (TextParseException e) {
+                log.error("state: zone '{}' in {} is not a valid name; ignored", s.zone(), store.dir());
+                continue;
+            }
+            Zone z = zones.computeIfAbsent(name, n -> new Zone(n, false));
+            z.state = s;
+            z.confirmed = !s.keys().isEmpty() || s.reachable();
+            if (!z.configured && s.server() != null) {
+                // a learned zone is asked where its NOTIFYs came from; that is who answered last
+                try {
+                    z.learnedFrom = QueryTarget.unsigned(HostPort.parse(s.server(), config.dnsQueryPort()));
+                } catch (IllegalArgumentException e) {
+                    log.warn("state: zone={} has no usable server '{}'; waiting for its next NOTIFY", s.zone(), s.server());
+                }
+            }
+        }
+    }
+
+    /** Attaches the MQTT link; call before {@link #start}. */
+    public void attach(MqttLink link) {
+        this.mqtt = link;
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    /** Start-up: a full check of every known zone, then the periodic full poll. */
+    public void start() {
+        for (Zone z : zones.values()) {
+            schedule(z, Cause.STARTUP);
+        }
+        long every = config.pollFullInterval().toMillis();
+        if (every > 0) {
+            timers.scheduleAtFixedRate(this::pollAll, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Number of zones with a state (known to subscribers). */
+    public int knownZones() {
+        return (int) zones.values().stream().filter(z -> z.state != null).count();
+    }
+
+    public long checks() {
+        return checks.get();
+    }
+
+    public long dnskeyFetches() {
+        return dnskeyFetches.get();
+    }
+
+    public long skippedNotifies() {
+        return skippedNotifies.get();
+    }
+
+    private void pollAll() {
+        for (Zone z : zones.values()) {
+            if (z.state != null || z.configured) {
+                schedule(z, Cause.POLL);
+            }
+        }
+    }
+
+    // ---- triggers ------------------------------------------------------------------------
+
+    /** An accepted NOTIFY (called on the listener thread: must not block). */
+    public void onNotify(NotifyRequest n) {
+        Zone z = zones.get(n.zone());
+        if (z == null) {
+            if (unconfirmed.get() >= MAX_UNCONFIRMED) {
+                log.debug("notify: zone={} source={} ignored: {} unconfirmed zones already", n.zone(),
+                        n.source().getHostAddress(), MAX_UNCONFIRMED);
+                return;
+            }
+            Zone fresh = new Zone(n.zone(), false);
+            z = zones.putIfAbsent(n.zone(), fresh);
+            if (z == null) {
+                z = fresh;
+                unconfirmed.incrementAndGet();
+                log.info("notify: zone={} source={} not known yet; checking it", fresh.display,
+                        n.source().getHostAddress());
+            }
+        }
+        if (!z.configured) {
+            z.learnedFrom = QueryTarget.unsigned(new HostPort(n.source().getHostAddress(), config.dnsQueryPort()));
+        }
+        ZoneState s = z.state;
+        if (n.serial() != null && s != null && z.confirmed && s.reachable() && s.serial() == n.serial()) {
+            // contract: a NOTIFY for the serial we already checked costs no query at all
+            skippedNotifies.incrementAndGet();
+            return;
+        }
+        schedule(z, Cause.NOTIFY);
+    }
+
+    /**
+     * A requested check of one zone. A zone that is neither known nor has a server to ask
+     * completes with an error and is not added.
+     */
+    public CompletableFuture<Result> recheck(Name zone) {
+        Zone z = zones.get(zone);
+        if (z == null) {
+            if (config.dnsServers().isEmpty()) {
+                return CompletableFuture.completedFuture(new Result(zone, false, false,
+                        "unknown zone " + Zones.display(zone) + ": no server to ask", null));
+            }
+            Zone fresh = new Zone(zone, false);
+            z = zones.putIfAbsent(zone, fresh);
+            if (z == null) {
+                z = fresh;
+                unconfirmed.incrementAndGet();
+            }
+        }
+        return schedule(z, Cause.COMMAND);
+    }
+
+    /** Checks of every known zone; completes when all have ended. */
+    public List<CompletableFuture<Result>> recheckAll() {
+        List<CompletableFuture<Result>> all = new ArrayList<>();
+        for (Zone z : zones.values()) {
+            if (z.state != null || z.configured) {
+                all.add(schedule(z, Cause.COMMAND));
+            }
+        }
+        return all;
+    }
+
+    private CompletableFuture<Result> schedule(Zone z, Cause cause) {
+        CompletableFuture<Result> done = new CompletableFuture<>();
+        boolean submit;
+        synchronized (z) {
+            if (z.running) {
+                z.queued = true;
+                z.queuedForce |= cause.force;
+                z.queuedWaiting.add(done);
+                submit = false;
+            } else {
+                z.running = true;
+                z.waiting.add(done);
+                submit = true;
+            }
+        }
+        if (submit) {
+            boolean force = cause.force;
+            workers.execute(() -> run(z, force));
+        }
+        return done;
+    }
+
+    private void run(Zone z, boolean force) {
+        Result result;
+        try {
+            result = check(z, force);
+        } catch (RuntimeException e) {
+            // the loop boundary: one zone's surprise must not stop the others
+            log.error("check: zone={} failed unexpectedly", z.display, e);
+            result = new Result(z.name, false, false, "internal error: " + e, z.state);
+        }
+        List<CompletableFuture<Result>> finished;
+        boolean again;
+        boolean againForce = false;
+        synchronized (z) {
+            finished = z.waiting;
+            again = z.queued;
+            if (again) {
+                z.waiting = z.queuedWaiting;
+                z.queuedWaiting = new ArrayList<>();
+                againForce = z.queuedForce;
+                z.queued = false;
+                z.queuedForce = false;
+            } else {
+                z.waiting = new ArrayList<>();
+                z.running = false;
+            }
+        }
+        for (CompletableFuture<Result> f : finished) {
+            f.complete(result);
+        }
+        if (again) {
+            boolean f = againForce;
+            workers.execute(() -> run(z, f));
+        }
+    }
+
+    // ---- the check ----------------------------------------------------------------------
+
+    private Result check(Zone z, boolean force) {
+        checks.incrementAndGet();
+        List<QueryTarget> targets = targets(z);
+        if (targets.isEmpty()) {
+            return new Result(z.name, false, false, "unknown zone " + z.display + ": no server to ask", z.state);
+        }
+        DnsQueryException last = null;
+        for (QueryTarget t : targets) {
+            try {
+                ZoneState s = z.state;
+                if (!force && s != null && z.confirmed && s.reachable()) {
+                    long serial = fetcher.serial(z.name, t);
+                    if (serial == s.serial()) {
+                        return new Result(z.name, true, false, null, s);
+                    }
+                }
+                dnskeyFetches.incrementAndGet();
+                ZoneSnapshot snap = fetcher.fetch(z.name, t);
+                return apply(z, snap);
+            } catch (DnsQueryException e) {
+                log.debug("check: zone={} server={} failed: {}", z.display, e.server(), e.reason());
+                last = e;
+            }
+        }
+        return failed(z, last);
+    }
+
+    private List<QueryTarget> targets(Zone z) {
+        Config.ZoneConfig zc = config.zones().get(z.name);
+        List<HostPort> servers = zc != null && !zc.servers().isEmpty() ? zc.servers() : null;
+        if (servers == null && z.learnedFrom != null) {
+            return List.of(z.learnedFrom);
+        }
+        if (servers == null) {
+            servers = config.dnsServers();
+        }
+        Name keyName = zc == null ? null : zc.tsigKey();
+        List<QueryTarget> out = new ArrayList<>();
+        for (HostPort hp : servers) {
+            out.add(new QueryTarget(hp, keyName, keyName == null ? null : config.tsigKeys().get(keyName)));
+        }
+        return out;
+    }
+
+    /** A successful fetch: analyse, diff, persist, publish. */
+    private Result apply(Zone z, ZoneSnapshot snap) {
+        Instant now = clock.instant();
+        ZoneState before = z.state;
+        boolean firstSight = !z.confirmed;
+        List<KeyInfo> oldKeys = firstSight ? List.of() : before.keys();
+        List<KeyInfo> keys = KeyAnalyzer.analyze(snap, oldKeys, now);
+        List<Event> events = new ArrayList<>(ZoneDiff.compare(z.display, firstSight ? null : oldKeys, keys, now));
+        boolean wasDown = before != null && !before.reachable();
+        if (wasDown) {
+            events.add(Event.of("zone_recovered", z.display, now)
+                    .with("server", snap.server())
+                    .text("DNS zone " + z.display + " reachable again",
+                            z.display + " answers again at " + snap.server(), Event.NORMAL));
+        }
+        boolean keysChanged = firstSight || !keys.equals(oldKeys);
+        Instant changedAt = keysChanged || before == null ? now : before.changedAt();
+        ZoneState after = new ZoneState(z.display, snap.serial(), snap.server(), now, changedAt, true,
+                ZoneState.keyProblem(keys), keys);
+        z.state = after;
+        z.failures = 0;
+        if (!z.confirmed) {
+            z.confirmed = true;
+            if (!z.configured) {
+                unconfirmed.decrementAndGet();
+            }
+        }
+        boolean persist = keysChanged || wasDown || before == null || before.serial() != after.serial()
+                || !before.server().equals(after.server()) || !before.problem().equals(after.problem());
+        if (persist) {
+            save(after);
+        }
+        publishKeys(z.display, oldKeys, keys);
+        publishState(after);
+        for (Event e : events) {
+            log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
+            publishEvent(e);
+        }
+        if (keyLog != null && !events.isEmpty()) {
+            try {
+                keyLog.append(events, oldKeys, keys);
+            } catch (IOException e) {
+                log.warn("keylog: cannot append to {}: {}", config.keylogFile(), e.getMessage());
+            }
+        }
+        return new Result(z.name, true, !events.isEmpty(), null, after);
+    }
+
+    /** A failed check: keys are kept (a server being down retracts nothing); say so once. */
+    private Result failed(Zone z, DnsQueryException e) {
+        Instant now = clock.instant();
+        String why = e.server() + ": " + e.reason();
+        z.failures++;
+        if (!z.confirmed && !z.configured) {
+            if (z.failures >= LEARN_ATTEMPTS) {
+                if (zones.remove(z.name, z)) {
+                    unconfirmed.decrementAndGet();
+                    log.warn("zone={} forgotten: learned from a NOTIFY but {} checks failed (last: {})",
+                            z.display, z.failures, why);
+                }
+            } else {
+                retryLater(z);
+            }
+            return new Result(z.name, false, false, why, null);
+        }
+        ZoneState before = z.state;
+        boolean wasUp = before == null || before.reachable();
+        ZoneState after = before == null
+                ? new ZoneState(z.display, 0, e.server(), now, now, false, why, List.of())
+                : before.unreachable(now, why);
+        z.state = after;
+        if (wasUp || !before.problem().equals(why)) {
+            save(after);
+        }
+        publishState(after);
+        if (wasUp) {
+            Event ev = Event.of("zone_unreachable", z.display, now)
+                    .with("server", e.server())
+                    .with("error", e.reason())
+                    .text("DNS zone " + z.display + " unreachable",
+                            "cannot check " + z.display + ": " + why, Event.HIGH);
+            log.warn("event: zone_unreachable zone={} {}", z.display, why);
+            publishEvent(ev);
+        }
+        retryLater(z);
+        return new Result(z.name, false, false, why, after);
+    }
+
+    private void retryLater(Zone z) {
+        long base = Math.min(MAX_RETRY.toMillis(), 2000L << Math.min(z.failures - 1, 10));
+        long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1); // jitter
+        timers.schedule(() -> {
+            if (zones.get(z.name) == z) {
+                schedule(z, Cause.RETRY);
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void save(ZoneState s) {
+        try {
+            store.save(s);
+        } catch (IOException e) {
+            log.error("state: cannot write zone={} to {}: {}; the next change retries", s.zone(), store.dir(), e.getMessage());
+        }
+    }
+
+    // ---- publishing ---------------------------------------------------------------------
+
+    private void publishKeys(String zone, List<KeyInfo> before, List<KeyInfo> after) {
+        MqttLink m = mqtt;
+        if (m == null) {
+            return;
+        }
+        Map<String, KeyInfo> old = new HashMap<>();
+        for (KeyInfo k : before) {
+            old.put(k.topicId(), k);
+        }
+        for (KeyInfo k : after) {
+            KeyInfo was = old.remove(k.topicId());
+            if (was == null || !Payloads.key(was).equals(Payloads.key(k))) {
+                m.retain(topics.key(zone, k.topicId()), Json.object(Payloads.key(k)));
+            }
+        }
+        for (KeyInfo gone : old.values()) {
+            m.retain(topics.key(zone, gone.topicId()), ""); // an empty retained payload clears it
+        }
+    }
+
+    private void publishState(ZoneState s) {
+        MqttLink m = mqtt;
+        if (m != null) {
+            m.retain(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
+        }
+    }
+
+    private void publishEvent(Event e) {
+        MqttLink m = mqtt;
+        if (m != null) {
+            m.send(topics.events(e.zone()), Json.object(Payloads.event(e)));
+        }
+    }
+
+    // ---- MQTT session -------------------------------------------------------------------
+
+    /** After every (re)connect: the full retained state of every known zone. */
+    @Override
+    public void connected() {
+        MqttLink m = mqtt;
+        int n = 0;
+        for (Zone z : zones.values()) {
+            ZoneState s = z.state;
+            if (s == null) {
+                continue;
+            }
+            for (KeyInfo k : s.keys()) {
+                m.retain(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+            }
+            publishState(s);
+            n++;
+        }
+        log.info("mqtt: published the retained state of {} zones", n);
+    }
+
+    @Override
+    public void request(String topic, byte[] payload) {
+        String command = topics.commandOf(topic);
+        if (command == null) {
+            return;
+        }
+        Commands.handle(this, command, payload);
+    }
+
+    /** Publishes a command response (used by {@link Commands}). */
+    void respond(String command, Map<String, Object> response) {
+        MqttLink m = mqtt;
+        if (m != null) {
+            m.send(topics.response(command), Json.object(response));
+        }
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

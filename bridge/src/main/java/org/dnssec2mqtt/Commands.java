@@ -1,0 +1,151 @@
+package org.dnssec2mqtt;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.dnssec2mqtt.mqtt.Payloads;
+import org.dnssec2mqtt.mqtt.Topics;
+import org.dnssec2mqtt.zone.Zones;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TextParseException;
+
+/**
+ * Requests on {@code <prefix>/_bridge/request/<command>}, answered on
+ * {@code <prefix>/_bridge/response/<command>} after the work ends. A bad request gets an error
+ * response naming the problem, and nothing else happens.
+ */
+final class Commands {
+    private static final Logger log = LoggerFactory.getLogger(Commands.class);
+    static final int MAX_PAYLOAD = 64 * 1024;
+
+    private Commands() {}
+
+    /** What a recheck request asks for. {@code zone} is null for {@code *}. */
+    record Recheck(Name zone, String transaction) {}
+
+    /** A request that cannot be served, with the transaction when it could be read. */
+    static final class BadRequest extends Exception {
+        final String transaction;
+
+        BadRequest(String message, String transaction) {
+            super(message);
+            this.transaction = transaction;
+        }
+    }
+
+    static void handle(Bridge bridge, String command, byte[] payload) {
+        if (!command.equals(Topics.RECHECK)) {
+            bridge.respond(command, Payloads.error("unknown command '" + command + "'; known: " + Topics.RECHECK, null));
+            return;
+        }
+        Recheck r;
+        try {
+            r = parseRecheck(payload);
+        } catch (BadRequest e) {
+            log.info("command: recheck refused: {}", e.getMessage());
+            bridge.respond(command, Payloads.error(e.getMessage(), e.transaction));
+            return;
+        }
+        if (r.zone() == null) {
+            List<CompletableFuture<Bridge.Result>> all = bridge.recheckAll();
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
+                int changed = 0;
+                int failed = 0;
+                for (CompletableFuture<Bridge.Result> f : all) {
+                    Bridge.Result res = f.getNow(null);
+                    if (res == null || !res.ok()) {
+                        failed++;
+                    } else if (res.changed()) {
+                        changed++;
+                    }
+                }
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("zones", all.size());
+                data.put("changed", changed);
+                data.put("failed", failed);
+                bridge.respond(command, Payloads.ok(data, r.transaction()));
+            });
+            return;
+        }
+        bridge.recheck(r.zone()).whenComplete((res, t) -> {
+            if (t != null) {
+                bridge.respond(command, Payloads.error("recheck of " + Zones.display(r.zone()) + " failed: " + t, r.transaction()));
+            } else if (!res.ok()) {
+                Map<String, Object> m = Payloads.error(res.error(), r.transaction());
+                if (res.state() != null) {
+                    m.put("data", Payloads.zoneState(res.state()));
+                }
+                bridge.respond(command, m);
+            } else {
+                bridge.respond(command, Payloads.ok(Payloads.zoneState(res.state()), r.transaction()));
+            }
+        });
+    }
+
+    /**
+     * Reads {@code example.com}, {@code *} or {@code {"zone":"example.com","transaction":"t1"}}.
+     */
+    static Recheck parseRecheck(byte[] payload) throws BadRequest {
+        if (payload.length == 0) {
+            throw new BadRequest("empty request: send a zone name, '*', or {\"zone\":\"example.com\"}", null);
+        }
+        if (payload.length > MAX_PAYLOAD) {
+            throw new BadRequest("request of " + payload.length + " bytes is over the " + MAX_PAYLOAD + " byte limit", null);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(payload)).toString().trim();
+        } catch (CharacterCodingException e) {
+            throw new BadRequest("request is not UTF-8 text", null);
+        }
+        String zone = text;
+        String transaction = null;
+        if (text.startsWith("{")) {
+            JsonObject o;
+            try {
+                JsonElement e = JsonParser.parseString(text);
+                if (!e.isJsonObject()) {
+                    throw new BadRequest("request is not a JSON object", null);
+                }
+                o = e.getAsJsonObject();
+            } catch (JsonParseException e) {
+                throw new BadRequest("request is not valid JSON: " + e.getMessage(), null);
+            }
+            JsonElement t = o.get("transaction");
+            if (t != null && t.isJsonPrimitive()) {
+                transaction = t.getAsString();
+            }
+            JsonElement z = o.get("zone");
+            if (z == null || !z.isJsonPrimitive() || !z.getAsJsonPrimitive().isString()) {
+                throw new BadRequest("request has no \"zone\" string: send {\"zone\":\"example.com\"}", transaction);
+            }
+            zone = z.getAsString().trim();
+        }
+        if (zone.equals("*")) {
+            return new Recheck(null, transaction);
+        }
+        try {
+            return new Recheck(Zones.parse(zone), transaction);
+        } catch (TextParseException e) {
+            throw new BadRequest("'" + abbreviate(zone) + "' is not a zone name: " + e.getMessage(), transaction);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+}

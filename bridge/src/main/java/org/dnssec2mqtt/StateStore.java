@@ -1,0 +1,101 @@
+package org.dnssec2mqtt;
+
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.dnssec2mqtt.mqtt.Json;
+import org.dnssec2mqtt.mqtt.Topics;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Zone states in {@code <data.dir>/zones/}, one JSON file per zone, each written to a temporary
+ * file and renamed over the old one (atomic on POSIX), so a crash at any moment leaves either
+ * the old or the new state, never half of one. A file that cannot be read is reported with its
+ * path and set aside as {@code *.corrupt-<millis>}, never overwritten.
+ */
+final class StateStore {
+    private static final Logger log = LoggerFactory.getLogger(StateStore.class);
+    private static final int FORMAT = 1;
+
+    private final Path dir;
+
+    /** The on-disk wrapper, so a later format can be told apart. */
+    private record StateFile(int format, ZoneState state) {}
+
+    StateStore(Path dataDir) throws IOException {
+        this.dir = dataDir.resolve("zones");
+        Files.createDirectories(dir);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Every readable zone state; unreadable files are reported and set aside. */
+    List<ZoneState> loadAll() throws IOException {
+        List<ZoneState> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path f : files) {
+                ZoneState s = load(f);
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    private ZoneState load(Path f) {
+        String problem;
+        try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            StateFile sf = Json.GSON.fromJson(r, StateFile.class);
+            if (sf == null || sf.state() == null || sf.state().zone() == null) {
+                problem = "empty or incomplete";
+            } else if (sf.format() != FORMAT) {
+                problem = "format " + sf.format() + " is not " + FORMAT;
+            } else {
+                return sf.state();
+            }
+        } catch (IOException | JsonParseException | IllegalArgumentException | java.time.DateTimeException e) {
+            problem = e.getMessage();
+        }
+        Path aside = f.resolveSibling(f.getFileName() + ".corrupt-" + System.currentTimeMillis());
+        try {
+            Files.move(f, aside);
+            log.error("state: cannot read {} ({}); moved it to {}; the zone is checked afresh", f, problem, aside);
+        } catch (IOException e) {
+            log.error("state: cannot read {} ({}) nor move it aside ({}); fix or remove the file", f, problem, e.getMessage());
+        }
+        return null;
+    }
+
+    /** Writes one zone's state atomically (temporary file, then rename). */
+    void save(ZoneState state) throws IOException {
+        Path target = file(state.zone());
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            Json.GSON.toJson(new StateFile(FORMAT, state), w);
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    void delete(String zone) throws IOException {
+        Files.deleteIfExists(file(zone));
+    }
+
+    private Path file(String zone) {
+        // the topic escaping already removes '/', so it is a safe file name; the root is "%2E"
+        String name = zone.equals(".") ? "%2E" : Topics.escape(zone);
+        return dir.resolve(name + ".json");
+    }
+}

@@ -1,0 +1,73 @@
+package org.dnssec2mqtt.broker;
+
+import io.moquette.broker.Server;
+import io.moquette.broker.config.MemoryConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded Moquette broker used when no {@code mqtt.url} is configured. The bridge still
+ * talks to it through Paho over loopback, so embedded and external brokers share one code path.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedBroker.class);
+
+    private final InetSocketAddress listen;
+    private final Path dataDir;
+    private Server server;
+
+    /**
+     * @param dataDir where retained messages persist across restarts ({@code <data.dir>/moquette})
+     */
+    public EmbeddedBroker(InetSocketAddress listen, Path dataDir) {
+        this.listen = listen;
+        this.dataDir = dataDir;
+    }
+
+    public void start() throws IOException {
+        String host = listen.getAddress().getHostAddress();
+        // Moquette logs a bind failure and carries on; find out first, with a clear message.
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(listen);
+        } catch (IOException e) {
+            throw new IOException("mqtt.embedded.listen: cannot bind " + host + ":" + listen.getPort()
+                    + ": " + e.getMessage() + "; choose another port or set mqtt.url to use a running broker", e);
+        }
+        Files.createDirectories(dataDir);
+        Properties p = new Properties();
+        p.setProperty("host", host);
+        p.setProperty("port", String.valueOf(listen.getPort()));
+        p.setProperty("allow_anonymous", "true");
+        // Moquette 0.17 posts telemetry to an outside host unless told not to.
+        p.setProperty("telemetry_enabled", "false");
+        p.setProperty("persistence_enabled", "true");
+        p.setProperty("data_path", dataDir.toAbsolutePath().toString());
+        p.setProperty("websocket_port", "disabled");
+        long t0 = System.nanoTime();
+        server = new Server();
+        server.startServer(new MemoryConfig(p));
+        log.info("mqtt: embedded broker on {}:{} (data {}) started in {} ms", host, listen.getPort(), dataDir,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** {@code tcp://host:port} for Paho. */
+    public String url() {
+        String host = listen.getAddress().getHostAddress();
+        return "tcp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + listen.getPort();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stopServer();
+            server = null;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package org.dnssec2mqtt.dns;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.zone.ZoneSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSKEYRecord;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.RRSIGRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TSIG;
+import org.xbill.DNS.Type;
+
+/**
+ * Asks a zone's server for its SOA and DNSKEY RRsets, with the DO bit (RFC 3225) so the RRSIGs
+ * come along, over TCP by default, TSIG-signed when a key is given. Every answer is checked:
+ * rcode, question, and the TSIG on the answer (dnsjava returns normally when it is bad).
+ */
+public final class ZoneFetcher {
+    private static final Logger log = LoggerFactory.getLogger(ZoneFetcher.class);
+
+    private final Duration timeout;
+    private final boolean tcp;
+    private final Executor executor;
+    private final Map<String, SimpleResolver> resolvers = new ConcurrentHashMap<>();
+
+    /**
+     * @param executor completes dnsjava's futures; without it they run on the common pool,
+     *     which on a small machine means a new thread per query
+     */
+    public ZoneFetcher(Duration timeout, boolean tcp, Executor executor) {
+        this.timeout = timeout;
+        this.tcp = tcp;
+        this.executor = executor;
+    }
+
+    /** The zone's SOA serial at {@code server}. */
+    public long serial(Name zone, QueryTarget server) throws DnsQueryException {
+        return soa(zone, server, query(zone, Type.SOA, server)).getSerial();
+    }
+
+    /** SOA and DNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
+    public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
+        Message soaAnswer = query(zone, Type.SOA, server);
+        SOARecord soa = soa(zone, server, soaAnswer);
+        Message keyAnswer = query(zone, Type.DNSKEY, server);
+        List<DNSKEYRecord> keys = new ArrayList<>();
+        List<RRSIGRecord> keySigs = new ArrayList<>();
+        for (Record r : keyAnswer.getSection(Section.ANSWER)) {
+            if (!r.getName().equals(zone)) {
+                continue;
+            }
+            if (r instanceof DNSKEYRecord k) {
+                keys.add(k);
+            } else if (r instanceof RRSIGRecord s && s.getTypeCovered() == Type.DNSKEY) {
+                keySigs.add(s);
+            }
+        }
+        return new ZoneSnapshot(zone, server.toString(), soa.getSerial(), soa.getExpire(),
+                keys, keySigs, sigs(soaAnswer, zone, Type.SOA));
+    }
+
+    private static SOARecord soa(Name zone, QueryTarget server, Message answer) throws DnsQueryException {
+        for (Record r : answer.getSection(Section.ANSWER)) {
+            if (r instanceof SOARecord soa && r.getName().equals(zone)) {
+                return soa;
+            }
+        }
+        throw new DnsQueryException(zone, server.toString(),
+                "no SOA for the zone in the answer; is the server authoritative for it?");
+    }
+
+    private static List<RRSIGRecord> sigs(Message answer, Name zone, int covered) {
+        List<RRSIGRecord> out = new ArrayList<>();
+        for (Record r : answer.getSection(Section.ANSWER)) {
+            if (r instanceof RRSIGRecord s && s.getTypeCovered() == covered && r.getName().equals(zone)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** One query with one retry: a pooled TCP connection the server closed fails the first try. */
+    Message query(Name zone, int type, QueryTarget server) throws DnsQueryException {
+        try {
+            return queryOnce(zone, type, server);
+        } catch (DnsQueryException first) {
+            if (!(first.getCause() instanceof IOException)) {
+                throw first;
+            }
+            log.debug("zone={} server={} type={} retrying after: {}", zone, server, Type.string(type), first.reason());
+            return queryOnce(zone, type, server);
+        }
+    }
+
+    private Message queryOnce(Name zone, int type, QueryTarget server) throws DnsQueryException {
+        String where = server.toString();
+        TSIG key = server.key();
+        Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
+        query.getHeader().unsetFlag(Flags.RD);
+        SimpleResolver resolver = resolver(server);
+        Message answer;
+        try {
+            answer = resolver.sendAsync(query, executor).toCompletableFuture()
+                    .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new DnsQueryException(zone, where, "timeout after " + timeout.toSeconds() + "s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DnsQueryException(zone, where, "interrupted");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String why = c instanceof java.net.SocketTimeoutException || c instanceof TimeoutException
+                    ? "timeout after " + timeout.toSeconds() + "s"
+                    : c.getClass().getSimpleName() + ": " + c.getMessage();
+            throw new DnsQueryException(zone, where, why, c instanceof IOException ? c : new IOException(c));
+        }
+        if (key != null && (answer.getTSIG() == null || !answer.isVerified())) {
+            // dnsjava hands back answers whose TSIG failed; RFC 8945 §5.3 says drop them.
+            throw new DnsQueryException(zone, where, "the answer's TSIG (key " + server.keyName()
+                    + ") does not verify; check that both sides use the same secret");
+        }
+        if (answer.getRcode() != Rcode.NOERROR) {
+            throw new DnsQueryException(zone, where, "rcode " + Rcode.string(answer.getRcode())
+                    + " for " + Type.string(type));
+        }
+        Record q = answer.getQuestion();
+        if (q == null || !q.getName().equals(zone) || q.getType() != type) {
+            throw new DnsQueryException(zone, where, "the answer's question does not match the query (expected "
+                    + zone + " " + Type.string(type) + "; got " + (q == null ? "none" : q.getName() + " " + Type.string(q.getType())) + ")");
+        }
+        return answer;
+    }
+
+    private SimpleResolver resolver(QueryTarget server) {
+        String id = server.address() + "/" + server.keyName();
+        TSIG key = server.key();
+        return resolvers.computeIfAbsent(id, k -> {
+            HostPort a = server.address();
+            SimpleResolver r = new SimpleResolver(new InetSocketAddress(a.host(), a.port()));
+            r.setTCP(tcp);
+            r.setTimeout(timeout);
+            // RFC 3225: the DO bit asks for the RRSIGs; 4096 bytes as RFC 6891 suggests.
+            r.setEDNS(0, 4096, ExtendedFlags.DO, List.of());
+            if (key != null) {
+                r.setTSIGKey(key);
+            }
+            return r;
+        });
+    }
+}

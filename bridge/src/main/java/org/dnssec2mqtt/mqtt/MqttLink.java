@@ -1,0 +1,336 @@
+package org.dnssec2mqtt.mqtt;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bridge's one MQTT connection, to the embedded or an external broker alike. Publishes are
+ * QoS 1 and never block on a dead broker: what cannot be sent is parked (retained topics: latest
+ * value per topic; events: a bounded queue) and sent after the next connect, right after the
+ * {@link Session#connected} hook has republished the full retained state.
+ *
+ * <p>Paho deadlocks when a callback makes a blocking client call, so every callback only hands
+ * work to our own single "mqtt-session" thread.
+ */
+public final class MqttLink implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MqttLink.class);
+    private static final int QOS = 1;
+    /** Publishes awaiting PUBACK at once; Paho's own limit is set above this. */
+    private static final int IN_FLIGHT = 1000;
+    /** Events kept while the broker is away; beyond it the oldest are dropped (and counted). */
+    static final int MAX_PARKED_EVENTS = 10_000;
+
+    /** What the bridge does when the session (re)starts and when a request arrives. */
+    public interface Session {
+        /** Called on the session thread after every connect: republish everything retained. */
+        void connected();
+
+        /** Called on the session thread for each message on the request filter. */
+        void request(String topic, byte[] payload);
+    }
+
+    /** Connection settings, from the config. */
+    public record Settings(String url, String clientId, String username, String password, Path caFile) {}
+
+    private final Settings settings;
+    private final Topics topics;
+    private final Session session;
+    private final MqttAsyncClient client;
+    private final ExecutorService sessionThread;
+    private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    private final Map<String, byte[]> parkedRetained = new LinkedHashMap<>();
+    private final Deque<Parked> parkedEvents = new ArrayDeque<>();
+    private final AtomicLong droppedEvents = new AtomicLong();
+    private final AtomicLong published = new AtomicLong();
+    private volatile boolean closing;
+    private Thread connector;
+
+    private record Parked(String topic, byte[] payload) {}
+
+    public MqttLink(Settings settings, Topics topics, Session session) throws MqttException {
+        this.settings = settings;
+        this.topics = topics;
+        this.session = session;
+        // MemoryPersistence: the default file persistence writes folders into the working directory.
+        this.client = new MqttAsyncClient(settings.url(), settings.clientId(), new MemoryPersistence());
+        this.sessionThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "mqtt-session");
+            t.setDaemon(true);
+            return t;
+        });
+        client.setCallback(new Callback());
+    }
+
+    /** Connects in the background, retrying until the broker answers; returns at once. */
+    public void start() throws IOException {
+        MqttConnectOptions options = options();
+        connector = new Thread(() -> connectLoop(options), "mqtt-connect");
+        connector.setDaemon(true);
+        connector.start();
+    }
+
+    private MqttConnectOptions options() throws IOException {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(true);
+        o.setAutomaticReconnect(true);
+        // Paho's default doubles up to two minutes; a broker back after an outage should see us in seconds.
+        o.setMaxReconnectDelay(4_000);
+        o.setConnectionTimeout(10);
+        o.setKeepAliveInterval(30);
+        o.setMaxInflight(IN_FLIGHT * 2);
+        o.setWill(topics.bridgeState(), Payloads.offline().getBytes(StandardCharsets.UTF_8), QOS, true);
+        if (settings.username() != null) {
+            o.setUserName(settings.username());
+        }
+        if (settings.password() != null) {
+            o.setPassword(settings.password().toCharArray());
+        }
+        if (settings.caFile() != null) {
+            o.setSocketFactory(sslContext(settings.caFile()).getSocketFactory());
+        }
+        return o;
+    }
+
+    private void connectLoop(MqttConnectOptions options) {
+        long delay = 250;
+        while (!closing) {
+            try {
+                client.connect(options).waitForCompletion(15_000);
+                return; // from here on Paho's automatic reconnect takes over
+            } catch (MqttException e) {
+                log.warn("mqtt: cannot connect to {}: {} (reason {}); retrying in {} ms",
+                        settings.url(), e.getMessage(), e.getReasonCode(), delay);
+            }
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                return;
+            }
+            delay = Math.min(delay * 2, 4_000);
+        }
+    }
+
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    /** Publishes a retained message; an empty payload clears the topic. */
+    public void retain(String topic, String payload) {
+        publish(topic, payload.getBytes(StandardCharsets.UTF_8), true);
+    }
+
+    /** Publishes a non-retained message. */
+    public void send(String topic, String payload) {
+        publish(topic, payload.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    /** How many publishes the broker acknowledged. */
+    public long published() {
+        return published.get();
+    }
+
+    /** How many events were dropped because the broker was away too long. */
+    public long droppedEvents() {
+        return droppedEvents.get();
+    }
+
+    private void publish(String topic, byte[] payload, boolean retained) {
+        if (!client.isConnected()) {
+            park(topic, payload, retained);
+            return;
+        }
+        try {
+            if (!inFlight.tryAcquire(5, TimeUnit.SECONDS)) {
+                park(topic, payload, retained);
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            park(topic, payload, retained);
+            return;
+        }
+        try {
+            client.publish(topic, payload, QOS, retained, null, new IMqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    inFlight.release();
+                    published.incrementAndGet();
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable e) {
+                    inFlight.release();
+                    park(topic, payload, retained);
+                }
+            });
+        } catch (MqttException e) {
+            inFlight.release();
+            park(topic, payload, retained);
+        }
+    }
+
+    private void park(String topic, byte[] payload, boolean retained) {
+        if (closing) {
+            return;
+        }
+        synchronized (this) {
+            if (retained) {
+                parkedRetained.remove(topic);
+                parkedRetained.put(topic, payload);
+            } else {
+                if (parkedEvents.size() >= MAX_PARKED_EVENTS) {
+                    parkedEvents.removeFirst();
+                    long n = droppedEvents.incrementAndGet();
+                    if (n == 1 || n % 1000 == 0) {
+                        log.warn("mqtt: broker away too long; {} events dropped so far (queue holds {})",
+                                n, MAX_PARKED_EVENTS);
+                    }
+                }
+                parkedEvents.addLast(new Parked(topic, payload));
+            }
+        }
+    }
+
+    private void onConnected(boolean reconnect) {
+        log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
+        try {
+            client.subscribe(topics.requestFilter(), QOS).waitForCompletion(10_000);
+        } catch (MqttException e) {
+            log.warn("mqtt: cannot subscribe to {}: {}", topics.requestFilter(), e.getMessage());
+        }
+        retain(topics.bridgeState(), Payloads.online());
+        Map<String, byte[]> retained;
+        Deque<Parked> events;
+        synchronized (this) {
+            retained = new LinkedHashMap<>(parkedRetained);
+            parkedRetained.clear();
+            events = new ArrayDeque<>(parkedEvents);
+            parkedEvents.clear();
+        }
+        // Parked values first (they hold clears of topics that are gone), then the truth.
+        retained.forEach((t, p) -> publish(t, p, true));
+        try {
+            session.connected();
+        } catch (RuntimeException e) {
+            log.error("mqtt: republishing state after connect failed", e);
+        }
+        if (!events.isEmpty()) {
+            log.info("mqtt: sending {} events held while the broker was away", events.size());
+        }
+        events.forEach(p -> publish(p.topic(), p.payload(), false));
+    }
+
+    /** Publishes offline (a retained last will is not stored by every broker), then disconnects. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        try {
+            if (client.isConnected()) {
+                IMqttDeliveryToken t = client.publish(topics.bridgeState(),
+                        Payloads.offline().getBytes(StandardCharsets.UTF_8), QOS, true);
+                t.waitForCompletion(2_000);
+            }
+        } catch (MqttException e) {
+            log.debug("mqtt: offline state not sent: {}", e.getMessage());
+        }
+        closing = true;
+        if (connector != null) {
+            connector.interrupt();
+        }
+        try {
+            if (client.isConnected()) {
+                client.disconnect(2_000).waitForCompletion(3_000);
+            }
+        } catch (MqttException e) {
+            log.debug("mqtt: disconnect: {}", e.getMessage());
+        }
+        try {
+            client.close(true);
+        } catch (MqttException e) {
+            log.debug("mqtt: close: {}", e.getMessage());
+        }
+        sessionThread.shutdownNow();
+    }
+
+    private static SSLContext sslContext(Path caFile) throws IOException {
+        try (InputStream in = Files.newInputStream(caFile)) {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                ks.setCertificateEntry("ca" + i++, c);
+            }
+            if (i == 0) {
+                throw new IOException("mqtt.ca-file: no certificate in " + caFile);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("mqtt.ca-file: cannot use " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private final class Callback implements MqttCallbackExtended {
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            sessionThread.execute(() -> onConnected(reconnect));
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            log.warn("mqtt: connection to {} lost: {}; reconnecting", settings.url(),
+                    cause == null ? "unknown reason" : cause.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            byte[] payload = message.getPayload();
+            sessionThread.execute(() -> {
+                try {
+                    session.request(topic, payload);
+                } catch (RuntimeException e) {
+                    log.error("mqtt: request on {} failed", topic, e);
+                }
+            });
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {
+            // accounted in the per-publish listener
+        }
+    }
+}

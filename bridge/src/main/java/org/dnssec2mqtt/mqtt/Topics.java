@@ -1,0 +1,94 @@
+package org.dnssec2mqtt.mqtt;
+
+/**
+ * The only place topic strings are built. Every topic is {@code <prefix>/<zone>/...} or
+ * {@code <prefix>/_bridge/...}; the README's topic table documents the same list.
+ *
+ * <p>Zone escaping: the zone's payload form (lower case, no trailing dot, root {@code .}) with
+ * the characters MQTT gives meaning to inside a level percent-encoded: {@code %} → {@code %25},
+ * {@code /} → {@code %2F}, {@code +} → {@code %2B}, {@code #} → {@code %23}, control characters
+ * → {@code %XX}. So RFC 2317 zone {@code 0/25.2.0.192.in-addr.arpa} is
+ * {@code 0%2F25.2.0.192.in-addr.arpa}. A zone literally named {@code _bridge} becomes
+ * {@code %5Fbridge} so it can never collide with the bridge's own topics.
+ */
+public final class Topics {
+    /** Level that holds the bridge's own topics. */
+    public static final String BRIDGE = "_bridge";
+    /** Command names under {@code _bridge/request/}. */
+    public static final String RECHECK = "recheck";
+
+    private final String prefix;
+
+    public Topics(String prefix) {
+        this.prefix = prefix;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** {@code <prefix>/<zone>/keys/<topicId>}: one key, retained. */
+    public String key(String zone, String topicId) {
+        return prefix + "/" + escape(zone) + "/keys/" + topicId;
+    }
+
+    /** {@code <prefix>/<zone>/state}: the zone summary, retained. */
+    public String zoneState(String zone) {
+        return prefix + "/" + escape(zone) + "/state";
+    }
+
+    /** {@code <prefix>/<zone>/events}: change events, not retained. */
+    public String events(String zone) {
+        return prefix + "/" + escape(zone) + "/events";
+    }
+
+    /** {@code <prefix>/_bridge/state}: online/offline, retained, also the last will. */
+    public String bridgeState() {
+        return prefix + "/" + BRIDGE + "/state";
+    }
+
+    /** {@code <prefix>/_bridge/request/<command>}: what operators publish. */
+    public String request(String command) {
+        return prefix + "/" + BRIDGE + "/request/" + command;
+    }
+
+    /** Subscription filter for every request. */
+    public String requestFilter() {
+        return prefix + "/" + BRIDGE + "/request/+";
+    }
+
+    /** {@code <prefix>/_bridge/response/<command>}: the answer to a request. */
+    public String response(String command) {
+        return prefix + "/" + BRIDGE + "/response/" + command;
+    }
+
+    /** The command named by a request topic, or null when {@code topic} is not one. */
+    public String commandOf(String topic) {
+        String head = prefix + "/" + BRIDGE + "/request/";
+        return topic.startsWith(head) ? topic.substring(head.length()) : null;
+    }
+
+    /** The zone level for a zone in payload form; see the class comment for the rule. */
+    public static String escape(String zone) {
+        if (zone.equals(BRIDGE)) {
+            return "%5F" + BRIDGE.substring(1);
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < zone.length(); i++) {
+            char c = zone.charAt(i);
+            boolean special = c == '%' || c == '/' || c == '+' || c == '#' || c < 0x20 || c == 0x7f;
+            if (special && sb == null) {
+                sb = new StringBuilder(zone.length() + 8).append(zone, 0, i);
+            }
+            if (sb != null) {
+                if (special) {
+                    sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+                } else {
+                    sb.append(c);
+                }
+            }
+        }
+        return sb == null ? zone : sb.toString();
+    }
+}

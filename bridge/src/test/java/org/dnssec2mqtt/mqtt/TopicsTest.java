@@ -1,0 +1,43 @@
+package org.dnssec2mqtt.mqtt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.dnssec2mqtt.zone.Zones;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TopicsTest {
+    final Topics t = new Topics("dnssec");
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "example.com.                | example.com",
+        "EXAMPLE.Com                 | example.com",
+        ".                           | .",
+        "0/25.2.0.192.in-addr.arpa.  | 0%2F25.2.0.192.in-addr.arpa",
+        "a+b.example.                | a%2Bb.example",
+        "a#b.example.                | a%23b.example",
+        "100%.example.               | 100%25.example",
+        "_bridge.                    | %5Fbridge",
+        "_bridge.example.            | _bridge.example",
+    })
+    void escapesZonesIntoOneTopicLevel(String zone, String level) throws Exception {
+        assertEquals(level, Topics.escape(Zones.display(Zones.parse(zone))));
+    }
+
+    @Test
+    void buildsEveryTopic() {
+        assertEquals("dnssec/example.com/keys/12345", t.key("example.com", "12345"));
+        assertEquals("dnssec/0%2F25.2.0.192.in-addr.arpa/state", t.zoneState("0/25.2.0.192.in-addr.arpa"));
+        assertEquals("dnssec/./events", t.events("."));
+        assertEquals("dnssec/_bridge/state", t.bridgeState());
+        assertEquals("dnssec/_bridge/request/recheck", t.request(Topics.RECHECK));
+        assertEquals("dnssec/_bridge/request/+", t.requestFilter());
+        assertEquals("dnssec/_bridge/response/recheck", t.response(Topics.RECHECK));
+        assertEquals("recheck", t.commandOf("dnssec/_bridge/request/recheck"));
+        assertNull(t.commandOf("dnssec/example.com/state"));
+        assertEquals("home/dns/_bridge/state", new Topics("home/dns").bridgeState());
+    }
+}
