@@ -1,0 +1,436 @@
+package org.dnssec2mqtt.dns;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Receives NOTIFYs over UDP and TCP on every {@code notify.listen} address; socket I/O only, the
+ * protocol is {@link NotifyHandler}'s. Both transports are needed: NSD, BIND and PowerDNS notify
+ * over UDP, Knot over TCP only.
+ *
+ * <p>Threads: one reader per UDP socket, one acceptor per TCP socket, one thread per TCP
+ * connection (at most {@code maxConnections} at once). Accepted requests go to the sink on these
+ * threads, so the sink must be quick (enqueue and return). Nothing that arrives on a socket can
+ * stop a thread: every packet is handled inside its own try/catch.
+ */
+public final class NotifyListener implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
+
+    /** Asked for, not guaranteed: Linux caps it at net.core.rmem_max. Absorbs NOTIFY bursts. */
+    private static final int UDP_RECEIVE_BUFFER = 4 << 20;
+    /** RFC 1035 §4.2.1 caps UDP at 512 without EDNS, but read whatever arrives, up to the IP limit. */
+    private static final int UDP_MAX = 65535;
+    private static final Duration DEFAULT_IDLE = Duration.ofSeconds(10);
+    private static final int DEFAULT_MAX_CONNECTIONS = 64;
+    /** RFC 1035 §4.2.2: the 2-byte length prefix cannot say more than this. */
+    private static final int DEFAULT_MAX_TCP_MESSAGE = 65535;
+    private static final int PORT_ZERO_ATTEMPTS = 10;
+
+    private final List<InetSocketAddress> listen;
+    private final NotifyHandler handler;
+    private final Consumer<NotifyRequest> sink;
+    private final Duration idleTimeout;
+    private final int maxTcpMessage;
+    private final Semaphore connectionSlots;
+    private final Stats stats = new Stats();
+
+    private final List<DatagramChannel> udp = new ArrayList<>();
+    private final List<ServerSocketChannel> tcp = new ArrayList<>();
+    private final List<InetSocketAddress> bound = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicInteger connectionIds = new AtomicInteger();
+    private ExecutorService connectionPool;
+
+    /**
+     * @param listen the addresses to bind, UDP and TCP each; port 0 picks a free port shared by both
+     * @param handler decides the reply to each message
+     * @param sink receives accepted NOTIFYs on the listener's threads; must return quickly
+     */
+    public NotifyListener(List<InetSocketAddress> listen, NotifyHandler handler, Consumer<NotifyRequest> sink) {
+        this(listen, handler, sink, DEFAULT_IDLE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_TCP_MESSAGE);
+    }
+
+    /** For tests: shorter idle timeout, fewer connections, a smaller frame cap. */
+    NotifyListener(List<InetSocketAddress> listen, NotifyHandler handler, Consumer<NotifyRequest> sink,
+            Duration idleTimeout, int maxConnections, int maxTcpMessage) {
+        this.listen = List.copyOf(listen);
+        this.handler = handler;
+        this.sink = sink;
+        this.idleTimeout = idleTimeout;
+        this.connectionSlots = new Semaphore(maxConnections);
+        this.maxTcpMessage = maxTcpMessage;
+    }
+
+    /**
+     * Binds UDP and TCP on every address and starts the threads. On failure nothing stays bound.
+     *
+     * @throws IOException naming the address and transport that could not be bound, e.g.
+     *     {@code notify.listen: cannot bind 127.0.0.1:5353 (UDP): Address already in use; choose
+     *     another port or stop the other process}
+     */
+    public synchronized void start() throws IOException {
+        if (closed.get() || connectionPool != null) {
+            throw new IllegalStateException("NotifyListener can be started once");
+        }
+        connectionPool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "notify-tcp-conn-" + connectionIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (InetSocketAddress address : listen) {
+                bindBoth(address);
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        for (int i = 0; i < udp.size(); i++) {
+            DatagramChannel u = udp.get(i);
+            ServerSocketChannel t = tcp.get(i);
+            String where = format(bound.get(i));
+            threads.add(daemon("notify-udp-" + where, () -> udpLoop(u)));
+            threads.add(daemon("notify-tcp-accept-" + where, () -> acceptLoop(t)));
+        }
+        threads.forEach(Thread::start);
+        log.info("notify listening on {} (UDP and TCP)", bound.stream().map(NotifyListener::format).toList());
+    }
+
+    private void bindBoth(InetSocketAddress address) throws IOException {
+        if (address.getPort() != 0) {
+            tcp.add(bindTcp(address));
+            udp.add(bindUdp(address));
+            bound.add(address);
+            return;
+        }
+        // Port 0: let TCP pick a port, then take the same one for UDP, so that one address serves
+        // both as it does for a real server. Another process may own that UDP port: try again.
+        for (int attempt = 1; ; attempt++) {
+            ServerSocketChannel t = bindTcp(address);
+            InetSocketAddress picked = (InetSocketAddress) t.getLocalAddress();
+            try {
+                udp.add(bindUdp(picked));
+                tcp.add(t);
+                bound.add(picked);
+                return;
+            } catch (IOException e) {
+                closeQuietly(t);
+                if (attempt >= PORT_ZERO_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private ServerSocketChannel bindTcp(InetSocketAddress address) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(family(address));
+        try {
+            channel.bind(address, 64);
+            return channel;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw bindError(address, "TCP", e);
+        }
+    }
+
+    private DatagramChannel bindUdp(InetSocketAddress address) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(family(address));
+        try {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, UDP_RECEIVE_BUFFER);
+            channel.bind(address);
+            log.debug("notify udp={} receive-buffer={}", address, channel.getOption(StandardSocketOptions.SO_RCVBUF));
+            return channel;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw bindError(address, "UDP", e);
+        }
+    }
+
+    private static IOException bindError(InetSocketAddress address, String transport, IOException e) {
+        String hint = e instanceof BindException && String.valueOf(e.getMessage()).contains("in use")
+                ? "choose another port or stop the other process"
+                : "check that the address belongs to this host";
+        return new IOException("notify.listen: cannot bind " + format(address) + " (" + transport + "): "
+                + e.getMessage() + "; " + hint, e);
+    }
+
+    private static ProtocolFamily family(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    }
+
+    // ---- UDP ----
+
+    private void udpLoop(DatagramChannel channel) {
+        ByteBuffer buffer = ByteBuffer.allocate(UDP_MAX);
+        while (!closed.get()) {
+            InetSocketAddress from;
+            try {
+                buffer.clear();
+                from = (InetSocketAddress) channel.receive(buffer);
+            } catch (ClosedChannelException e) {
+                return; // close() was called
+            } catch (IOException | RuntimeException e) {
+                // e.g. ICMP port unreachable surfacing on Linux; the socket itself is still good
+                log.debug("notify udp receive failed: {}", e.toString());
+                continue;
+            }
+            try {
+                byte[] reply = handle(buffer.array(), buffer.position(), from.getAddress(), "udp");
+                if (reply != null) {
+                    channel.send(ByteBuffer.wrap(reply), from);
+                }
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.debug("notify source={} proto=udp reply failed: {}", from.getAddress().getHostAddress(), e.toString());
+            }
+        }
+    }
+
+    // ---- TCP ----
+
+    private void acceptLoop(ServerSocketChannel server) {
+        while (!closed.get()) {
+            SocketChannel connection;
+            try {
+                connection = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                // e.g. too many open files: keep serving the connections we have
+                log.warn("notify tcp accept failed: {}", e.toString());
+                continue;
+            }
+            if (!connectionSlots.tryAcquire()) {
+                // A cap, so that a client opening connections cannot exhaust threads or descriptors.
+                stats.connectionsRejected.incrementAndGet();
+                log.debug("notify tcp connection refused: {} connections open", connections.size());
+                closeQuietly(connection);
+                continue;
+            }
+            connections.add(connection);
+            try {
+                connectionPool.execute(() -> serve(connection));
+            } catch (RejectedExecutionException e) {
+                release(connection); // closing down
+            }
+        }
+    }
+
+    /** RFC 1035 §4.2.2 / RFC 7766 §6.2.1: 2-byte length framing, several messages per connection. */
+    private void serve(SocketChannel connection) {
+        InetAddress from = null;
+        try {
+            Socket socket = connection.socket();
+            from = socket.getInetAddress();
+            // The channel's socket adaptor honours SO_TIMEOUT on reads (JDK 13+); the channel's own
+            // read() would not. RFC 7766 §6.2.3: close idle connections.
+            socket.setSoTimeout((int) idleTimeout.toMillis());
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            while (!closed.get()) {
+                int length;
+                try {
+                    length = in.readUnsignedShort();
+                } catch (EOFException e) {
+                    return; // the client is done
+                }
+                if (length == 0 || length > maxTcpMessage) {
+                    log.debug("notify source={} proto=tcp frame length {} outside 1-{}: closing",
+                            from.getHostAddress(), length, maxTcpMessage);
+                    stats.dropped.incrementAndGet();
+                    return;
+                }
+                byte[] message = new byte[length];
+                in.readFully(message);
+                byte[] reply = handle(message, length, from, "tcp");
+                if (reply != null) {
+                    byte[] frame = new byte[reply.length + 2];
+                    frame[0] = (byte) (reply.length >>> 8);
+                    frame[1] = (byte) reply.length;
+                    System.arraycopy(reply, 0, frame, 2, reply.length);
+                    out.write(frame);
+                    out.flush();
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            log.debug("notify source={} proto=tcp idle for {}: closing", addr(from), idleTimeout);
+        } catch (IOException | RuntimeException e) {
+            if (!closed.get()) {
+                log.debug("notify source={} proto=tcp connection ended: {}", addr(from), e.toString());
+            }
+        } finally {
+            release(connection);
+        }
+    }
+
+    private void release(SocketChannel connection) {
+        if (connections.remove(connection)) {
+            connectionSlots.release();
+        }
+        closeQuietly(connection);
+    }
+
+    // ---- shared ----
+
+    /** Runs the handler, counts, logs, and hands an accepted request to the sink. Never throws. */
+    private byte[] handle(byte[] packet, int length, InetAddress from, String proto) {
+        NotifyHandler.Outcome outcome = handler.handle(packet, length, from);
+        stats.count(outcome);
+        NotifyRequest accepted = outcome.accepted();
+        if (accepted == null) {
+            log.debug("notify source={} proto={} outcome={}", from.getHostAddress(), proto, outcome.reason());
+            return outcome.reply();
+        }
+        log.debug("notify source={} proto={} outcome={} zone={} serial={} key={}", from.getHostAddress(), proto,
+                outcome.reason(), accepted.zone(), accepted.serial(), accepted.tsigKey());
+        try {
+            sink.accept(accepted);
+        } catch (RuntimeException e) {
+            // The sink's bug must not cost us the listener; the reply still goes out.
+            stats.sinkErrors.incrementAndGet();
+            log.warn("notify source={} zone={} sink failed", from.getHostAddress(), accepted.zone(), e);
+        }
+        return outcome.reply();
+    }
+
+    /** The UDP addresses actually bound (port 0 resolved), in {@code listen} order. */
+    public synchronized List<InetSocketAddress> udpAddresses() {
+        return List.copyOf(bound);
+    }
+
+    /** The TCP addresses actually bound (port 0 resolved), in {@code listen} order. */
+    public synchronized List<InetSocketAddress> tcpAddresses() {
+        return List.copyOf(bound);
+    }
+
+    /**
+     * The addresses bound, in {@code listen} order. UDP and TCP always share each port (port 0 is
+     * resolved to one free port for both), so this equals {@link #udpAddresses()} and
+     * {@link #tcpAddresses()}; those two exist so that callers say which transport they mean.
+     */
+    public synchronized List<InetSocketAddress> boundAddresses() {
+        return List.copyOf(bound);
+    }
+
+    /** NOTIFYs accepted and handed to the sink. */
+    public long accepted() {
+        return stats.accepted.get();
+    }
+
+    /** Messages answered REFUSED (source not allowed, or unsigned while TSIG is required). */
+    public long refused() {
+        return stats.refused.get();
+    }
+
+    /** Messages answered FORMERR. */
+    public long formerr() {
+        return stats.formerr.get();
+    }
+
+    /** Messages answered NOTIMP (opcode not NOTIFY). */
+    public long notimp() {
+        return stats.notimp.get();
+    }
+
+    /** Messages answered NOTAUTH (TSIG BADKEY, BADSIG or BADTIME). */
+    public long notauth() {
+        return stats.notauth.get();
+    }
+
+    /** Messages dropped without a reply: too short, responses, bad TCP frames. */
+    public long dropped() {
+        return stats.dropped.get();
+    }
+
+    /** Accepted NOTIFYs whose sink threw. */
+    public long sinkErrors() {
+        return stats.sinkErrors.get();
+    }
+
+    /** TCP connections closed at once because the connection cap was reached. */
+    public long connectionsRejected() {
+        return stats.connectionsRejected.get();
+    }
+
+    /** Closes every socket and stops the threads. Safe to call more than once. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<Thread> toJoin;
+        synchronized (this) {
+            udp.forEach(NotifyListener::closeQuietly);
+            tcp.forEach(NotifyListener::closeQuietly);
+            toJoin = List.copyOf(threads);
+        }
+        connections.forEach(NotifyListener::closeQuietly);
+        if (connectionPool != null) {
+            connectionPool.shutdownNow();
+        }
+        for (Thread t : toJoin) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static String format(InetSocketAddress a) {
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private static String addr(InetAddress a) {
+        return a == null ? "?" : a.getHostAddress();
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException | RuntimeException e) {
+            // nothing useful to do while closing
+        }
+    }
+}
