@@ -15,15 +15,11 @@ public record Cidr(byte[] network, int prefix) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
-        if (!addr.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+        InetAddress literal = IpLiteral.parseOrNull(addr);
+        if (literal == null) {
             throw new IllegalArgumentException("expected an IP address or CIDR block; got '" + s + "'");
         }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("expected an IP address or CIDR block; got '" + s + "'");
-        }
+        byte[] bytes = literal.getAddress();
         int max = bytes.length * 8;
         int prefix = max;
         if (slash >= 0) {

@@ -1,0 +1,599 @@
+package org.dnssec2mqtt.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.dnssec2mqtt.config.Config.ZoneConfig;
+import org.dnssec2mqtt.dns.TsigKeyFileException;
+import org.dnssec2mqtt.dns.TsigKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TextParseException;
+
+/**
+ * Builds a {@link Config} from a properties file and environment overrides, checking everything
+ * and reporting every problem at once as {@code key: problem}.
+ *
+ * <ul>
+ *   <li>The file is read as UTF-8 {@link Properties}. A file that was asked for but cannot be read
+ *       is an error: there is no silent fallback to defaults.
+ *   <li>Every key in {@link #KEYS} can be overridden by the environment variable
+ *       {@link Key#envName()}, e.g. {@code DNSSEC2MQTT_MQTT_TOPIC_PREFIX}. Per-zone keys
+ *       ({@code zones.<zone>.servers}, {@code zones.<zone>.tsig-key}) come from the file only,
+ *       because dots in zone names make their environment form ambiguous.
+ *   <li>Values are trimmed; an empty value (file or environment) means unset, i.e. the default.
+ *   <li>Relative paths are relative to the working directory.
+ *   <li>A zone without its own servers gets {@code dns.servers}, so {@link ZoneConfig#servers()}
+ *       is never empty.
+ * </ul>
+ */
+public final class ConfigLoader {
+    private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
+
+    /** Prefix of the environment variables that override config keys. */
+    public static final String ENV_PREFIX = "DNSSEC2MQTT_";
+
+    private static final String ZONES = "zones.";
+
+    /**
+     * One configuration key (apart from the per-zone ones).
+     *
+     * @param name the key as written in the file
+     * @param defaultValue the default as it would be written in the file; null when unset
+     * @param meaning one line for the documentation
+     */
+    public record Key(String name, String defaultValue, String meaning) {
+        /** The environment variable that overrides this key. */
+        public String envName() {
+            return ENV_PREFIX + name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+        }
+    }
+
+    /** Every non-zone key, in documentation order. The sample config and README follow this list. */
+    public static final List<Key> KEYS = List.of(
+            new Key("notify.listen", "127.0.0.1:5353",
+                    "Addresses (IP literal:port, comma-separated, `[v6]:port`) to receive NOTIFY on, UDP and TCP"),
+            new Key("notify.allow", "127.0.0.0/8, ::1/128",
+                    "Sources (CIDR blocks, comma-separated) whose NOTIFYs are accepted; others get REFUSED"),
+            new Key("notify.require-tsig", "false",
+                    "`true`: refuse NOTIFYs that are not signed with a key from `tsig.keyfile`"),
+            new Key("tsig.keyfile", null,
+                    "BIND key file (`tsig-keygen` output, several `key` blocks allowed) with the TSIG keys"),
+            new Key("dns.query-port", "53",
+                    "Port to query a NOTIFY's source on (zones learned from NOTIFY)"),
+            new Key("dns.servers", null,
+                    "Default servers (`host[:port]`, comma-separated) for zones without their own"),
+            new Key("dns.timeout", "5s",
+                    "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
+            new Key("dns.transport", "tcp",
+                    "`tcp`, or `udp` (falls back to TCP on truncated answers)"),
+            new Key("poll.full-interval", "1h",
+                    "Check every known zone this often even without NOTIFY; `0` = never"),
+            new Key("mqtt.url", null,
+                    "Broker to publish to, `tcp://host:port` or `ssl://host:port`; unset = start the embedded broker"),
+            new Key("mqtt.username", null, "Broker user name"),
+            new Key("mqtt.password", null, "Broker password (prefer `mqtt.password-file`)"),
+            new Key("mqtt.password-file", null,
+                    "File holding the broker password (trimmed); not together with `mqtt.password`"),
+            new Key("mqtt.ca-file", null,
+                    "PEM file with the CA certificate(s) to trust for `ssl://`"),
+            new Key("mqtt.client-id", "dnssec2mqtt", "MQTT client id"),
+            new Key("mqtt.embedded.listen", "127.0.0.1:1883",
+                    "Address (IP literal:port) of the embedded broker, when `mqtt.url` is unset"),
+            new Key("mqtt.topic-prefix", "dnssec",
+                    "First topic level of everything published; no `+`, `#`, leading or trailing `/`"),
+            new Key("data.dir", "./data", "Directory for state (embedded broker's store)"),
+            new Key("keylog.file", null, "File to append every key change to; unset = none"));
+
+    private static final Map<String, Key> BY_NAME =
+            KEYS.stream().collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
+
+    private final List<String> problems = new ArrayList<>();
+    /** Effective raw values: non-empty and trimmed; absent = default. */
+    private final Map<String, String> values = new HashMap<>();
+    /** Keys whose value came from the environment, named in their problems. */
+    private final Set<String> fromEnv = new HashSet<>();
+
+    private ConfigLoader() {}
+
+    /**
+     * Loads and checks the configuration.
+     *
+     * @param fileOrNull the properties file, or null for defaults (plus environment) only
+     * @param env the environment, normally {@code System.getenv()}
+     * @throws ConfigException listing every problem, each {@code key: problem}
+     */
+    public static Config load(Path fileOrNull, Map<String, String> env) throws ConfigException {
+        return new ConfigLoader().run(fileOrNull, env);
+    }
+
+    private Config run(Path file, Map<String, String> env) throws ConfigException {
+        Map<String, String> zoneValues = new TreeMap<>();
+        if (file != null) {
+            for (Map.Entry<String, String> e : readFile(file).entrySet()) {
+                String key = e.getKey();
+                if (BY_NAME.containsKey(key)) {
+                    set(key, e.getValue());
+                } else if (key.startsWith(ZONES)) {
+                    zoneValues.put(key, e.getValue().trim());
+                } else {
+                    problems.add(key + ": " + unknownKey(key));
+                }
+            }
+        }
+        applyEnvironment(env);
+
+        List<InetSocketAddress> notifyListen = list("notify.listen", ConfigLoader::socketAddress);
+        List<Cidr> notifyAllow = list("notify.allow", Cidr::parse);
+        Boolean notifyRequireTsig = one("notify.require-tsig", ConfigLoader::bool);
+        Path tsigKeyfile = one("tsig.keyfile", ConfigLoader::path);
+        TsigKeys tsigKeys = tsigKeyfile == null ? TsigKeys.none() : tsigKeys(tsigKeyfile);
+        if (Boolean.TRUE.equals(notifyRequireTsig) && tsigKeyfile == null) {
+            problem("notify.require-tsig", "true needs TSIG keys, but tsig.keyfile is not set");
+        }
+        Integer dnsQueryPort = one("dns.query-port", ConfigLoader::port);
+        List<HostPort> dnsServers = list("dns.servers", s -> HostPort.parse(s, 53));
+        Duration dnsTimeout = one("dns.timeout", ConfigLoader::positiveDuration);
+        Boolean dnsTcp = one("dns.transport", ConfigLoader::tcp);
+        Duration pollFullInterval = one("poll.full-interval", Durations::parse);
+        String mqttUrl = one("mqtt.url", ConfigLoader::mqttUrl);
+        String mqttUsername = values.get("mqtt.username");
+        String mqttPassword = mqttPassword();
+        Path mqttCaFile = one("mqtt.ca-file", ConfigLoader::existingFile);
+        String mqttClientId = one("mqtt.client-id", s -> s);
+        InetSocketAddress mqttEmbeddedListen = one("mqtt.embedded.listen", ConfigLoader::socketAddress);
+        String mqttTopicPrefix = one("mqtt.topic-prefix", ConfigLoader::topicPrefix);
+        Path dataDir = one("data.dir", ConfigLoader::path);
+        Path keylogFile = one("keylog.file", ConfigLoader::path);
+        Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
+
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
+                dnsServers, dnsTimeout, dnsTcp, pollFullInterval, mqttUrl, mqttUsername, mqttPassword,
+                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, dataDir, keylogFile, zones);
+    }
+
+    // ---- sources -------------------------------------------------------------------------------
+
+    /** The file's entries, sorted by key so problems come out in a stable order. */
+    private Map<String, String> readFile(Path file) throws ConfigException {
+        Set<String> repeated = new TreeSet<>();
+        // Properties silently keeps the last of two equal keys; note them so the operator hears of it
+        Properties properties = new Properties() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public synchronized Object put(Object key, Object value) {
+                if (containsKey(key)) {
+                    repeated.add((String) key);
+                }
+                return super.put(key, value);
+            }
+        };
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(List.of("config file: cannot read '" + file + "': it is a directory"));
+        }
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException(List.of("config file: cannot read '" + file + "': " + describe(e)));
+        } catch (IllegalArgumentException e) { // Properties.load on a bad backslash-u escape
+            throw new ConfigException(List.of("config file: cannot read '" + file + "': " + e.getMessage()));
+        }
+        for (String key : repeated) {
+            problems.add(key + ": set more than once in " + file + "; keep one");
+        }
+        Map<String, String> entries = new TreeMap<>();
+        properties.stringPropertyNames().forEach(k -> entries.put(k, properties.getProperty(k)));
+        return entries;
+    }
+
+    private void applyEnvironment(Map<String, String> env) {
+        for (Key key : KEYS) {
+            String value = env.get(key.envName());
+            if (value != null) {
+                set(key.name(), value); // an empty value unsets what the file said
+                fromEnv.add(key.name());
+            }
+        }
+        // Unknown DNSSEC2MQTT_* names only warn: launch scripts may use the prefix for their own settings.
+        Set<String> known = KEYS.stream().map(Key::envName).collect(Collectors.toSet());
+        for (String name : new TreeSet<>(env.keySet())) {
+            if (!name.startsWith(ENV_PREFIX) || known.contains(name)) {
+                continue;
+            }
+            if (name.startsWith(ENV_PREFIX + "ZONES_")) {
+                log.warn("ignoring environment variable {}: per-zone settings come from the config file only", name);
+            } else {
+                String near = nearest(name, known);
+                log.warn("ignoring environment variable {}: not a config key{}", name,
+                        near == null ? "" : "; did you mean " + near + "?");
+            }
+        }
+    }
+
+    private void set(String key, String value) {
+        String v = value.trim();
+        if (v.isEmpty()) {
+            values.remove(key);
+        } else {
+            values.put(key, v);
+        }
+    }
+
+    /** Records {@code key: message}, naming the environment variable when the value came from there. */
+    private void problem(String key, String message) {
+        Key k = BY_NAME.get(key);
+        problems.add(key + ": " + message + (k != null && fromEnv.contains(key) ? " (set by " + k.envName() + ")" : ""));
+    }
+
+    private static String unknownKey(String key) {
+        String near = nearest(key, BY_NAME.keySet());
+        if (near != null) {
+            return "unknown key; did you mean '" + near + "'?";
+        }
+        return "unknown key; known keys are " + String.join(", ", BY_NAME.keySet())
+                + ", zones.<zone>.servers, zones.<zone>.tsig-key";
+    }
+
+    /** The candidate at most 2 edits away from {@code word} (typos, {@code _} for {@code -}), or null. */
+    private static String nearest(String word, Set<String> candidates) {
+        String best = null;
+        int bestDistance = 3;
+        for (String c : candidates) {
+            int d = distance(word, c);
+            if (d < bestDistance) {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    // ---- typed access --------------------------------------------------------------------------
+
+    /** The raw value of {@code key}, or its default (null when unset). */
+    private String raw(String key) {
+        return values.getOrDefault(key, BY_NAME.get(key).defaultValue());
+    }
+
+    /** Parses one value; null when unset or when a problem was recorded. */
+    private <T> T one(String key, Function<String, T> parser) {
+        String v = raw(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return parser.apply(v);
+        } catch (IllegalArgumentException e) {
+            problem(key, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Parses a comma-separated list; empty when unset. */
+    private <T> List<T> list(String key, Function<String, T> parser) {
+        return parseList(key, raw(key), parser);
+    }
+
+    private <T> List<T> parseList(String key, String value, Function<String, T> parser) {
+        List<T> out = new ArrayList<>();
+        if (value == null) {
+            return out;
+        }
+        for (String item : value.split(",", -1)) {
+            if (item.isBlank()) {
+                problem(key, "empty entry in list (is '" + value + "')");
+                continue;
+            }
+            try {
+                out.add(parser.apply(item.trim()));
+            } catch (IllegalArgumentException e) {
+                problem(key, e.getMessage());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    // ---- value parsers: each throws IllegalArgumentException with the text after "key: " --------
+
+    private static boolean bool(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("expected true or false; got '" + s + "'");
+        };
+    }
+
+    private static boolean tcp(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "tcp" -> true;
+            case "udp" -> false;
+            default -> throw new IllegalArgumentException("expected tcp or udp; got '" + s + "'");
+        };
+    }
+
+    private static int port(String s) {
+        try {
+            int p = Integer.parseInt(s);
+            if (p >= 1 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, like an out-of-range number
+        }
+        throw new IllegalArgumentException("port must be 1-65535 (is '" + s + "')");
+    }
+
+    private static Duration positiveDuration(String s) {
+        Duration d = Durations.parse(s);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("must be more than 0 (is '" + s + "')");
+        }
+        return d;
+    }
+
+    /** {@code ip:port} or {@code [v6]:port}, IP literals only (a listener binds, it never resolves); port 0 = any. */
+    static InetSocketAddress socketAddress(String s) {
+        String host;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || !s.startsWith(":", close + 1)) {
+                throw new IllegalArgumentException("expected ip:port or [ipv6]:port; got '" + s + "'");
+            }
+            host = s.substring(1, close);
+            port = s.substring(close + 2);
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon < 0 || s.indexOf(':') != colon) {
+                throw new IllegalArgumentException("expected ip:port or [ipv6]:port; got '" + s + "'");
+            }
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("port must be 0-65535 (is '" + port + "')");
+        }
+        InetAddress address = IpLiteral.parseOrNull(host);
+        if (address == null) {
+            throw new IllegalArgumentException("expected an IP address literal; got '" + host + "'");
+        }
+        return new InetSocketAddress(address, p);
+    }
+
+    private static String mqttUrl(String s) {
+        String rest = s.startsWith("tcp://") || s.startsWith("ssl://") ? s.substring(6) : null;
+        if (rest != null && rest.contains("@")) {
+            // user:password@host: never echo it, the password would end up in logs
+            throw new IllegalArgumentException("must not contain credentials; use mqtt.username and mqtt.password-file");
+        }
+        if (rest == null || !rest.matches("(\\[[0-9a-fA-F:.]+\\]|[^\\[\\]:/]+):\\d{1,5}")) {
+            throw new IllegalArgumentException("expected tcp://host:port or ssl://host:port; got '" + s + "'");
+        }
+        port(rest.substring(rest.lastIndexOf(':') + 1));
+        return s;
+    }
+
+    private static String topicPrefix(String s) {
+        if (s.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("must not contain NUL");
+        }
+        if (s.contains("+") || s.contains("#")) {
+            throw new IllegalArgumentException("must not contain the wildcards '+' or '#' (is '" + s + "')");
+        }
+        if (s.startsWith("/") || s.endsWith("/")) {
+            throw new IllegalArgumentException("must not start or end with '/' (is '" + s + "')");
+        }
+        if (s.startsWith("$")) { // MQTT 3.1.1 §4.7.2: '$' topics are the broker's, '#' does not match them
+            throw new IllegalArgumentException("must not start with '$' (is '" + s + "')");
+        }
+        return s;
+    }
+
+    private static Path path(String s) {
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("not a valid path: " + e.getReason());
+        }
+    }
+
+    private static Path existingFile(String s) {
+        Path p = path(s);
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("no such file '" + s + "'");
+        }
+        if (!Files.isReadable(p)) {
+            throw new IllegalArgumentException("cannot read '" + s + "': permission denied");
+        }
+        return p;
+    }
+
+    // ---- files with secrets --------------------------------------------------------------------
+
+    private TsigKeys tsigKeys(Path file) {
+        try {
+            TsigKeys keys = TsigKeys.parse(file);
+            warnIfOthersCanRead("tsig.keyfile", file);
+            if (keys.isEmpty()) {
+                problem("tsig.keyfile", "'" + file + "' holds no key blocks; write one with tsig-keygen");
+            }
+            return keys;
+        } catch (IOException e) {
+            problem("tsig.keyfile", "cannot read '" + file + "': " + describe(e));
+        } catch (TsigKeyFileException e) {
+            e.problems().forEach(p -> problem("tsig.keyfile", p));
+        }
+        return TsigKeys.none();
+    }
+
+    /** mqtt.password or the trimmed content of mqtt.password-file; never echoes either. */
+    private String mqttPassword() {
+        String password = values.get("mqtt.password");
+        Path file = one("mqtt.password-file", ConfigLoader::path);
+        if (file == null) {
+            return password;
+        }
+        if (password != null) {
+            problem("mqtt.password", "set either mqtt.password or mqtt.password-file, not both");
+            return null;
+        }
+        try {
+            String content = Files.readString(file, StandardCharsets.UTF_8).trim();
+            warnIfOthersCanRead("mqtt.password-file", file);
+            if (content.isEmpty()) {
+                problem("mqtt.password-file", "'" + file + "' is empty");
+                return null;
+            }
+            return content;
+        } catch (IOException e) {
+            problem("mqtt.password-file", "cannot read '" + file + "': " + describe(e));
+            return null;
+        }
+    }
+
+    /** Secrets that others on the machine can read are not secret; say so, but keep running. */
+    private static void warnIfOthersCanRead(String key, Path file) {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+                log.warn("{}: '{}' is readable by group or others ({}); chmod 600 it", key, file,
+                        PosixFilePermissions.toString(perms));
+            }
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: nothing to check
+        }
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof MalformedInputException) {
+            return "not valid UTF-8";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    // ---- zones ---------------------------------------------------------------------------------
+
+    /** {@code zones.<zone>.servers} and {@code zones.<zone>.tsig-key}, by suffix: zone names contain dots. */
+    private Map<Name, ZoneConfig> zones(Map<String, String> zoneValues, List<HostPort> dnsServers,
+            Path tsigKeyfile, TsigKeys tsigKeys) {
+        Map<Name, Map<String, String>> settings = new TreeMap<>(); // zone -> setting -> file key
+        for (String key : zoneValues.keySet()) {
+            String rest = key.substring(ZONES.length());
+            String setting = rest.endsWith(".servers") ? "servers" : rest.endsWith(".tsig-key") ? "tsig-key" : null;
+            if (setting == null) {
+                problems.add(key + ": unknown zone setting; expected zones.<zone>.servers or zones.<zone>.tsig-key");
+                continue;
+            }
+            String zoneText = rest.substring(0, rest.length() - setting.length() - 1);
+            if (zoneText.isEmpty()) {
+                problems.add(key + ": no zone name; expected zones.<zone>." + setting);
+                continue;
+            }
+            Name zone;
+            try {
+                zone = Name.fromString(zoneText, Name.root).canonicalize();
+            } catch (TextParseException e) {
+                problems.add(key + ": bad zone name " + e.getMessage());
+                continue;
+            }
+            String earlier = settings.computeIfAbsent(zone, z -> new TreeMap<>()).putIfAbsent(setting, key);
+            if (earlier != null) {
+                problems.add(key + ": same zone and setting as " + earlier + "; keep one");
+            }
+        }
+        Map<Name, ZoneConfig> zones = new LinkedHashMap<>();
+        for (Map.Entry<Name, Map<String, String>> e : settings.entrySet()) {
+            Name zone = e.getKey();
+            String serversKey = e.getValue().get("servers");
+            String serversValue = serversKey == null ? "" : zoneValues.get(serversKey);
+            List<HostPort> servers = serversValue.isEmpty()
+                    ? dnsServers
+                    : parseList(serversKey, serversValue, s -> HostPort.parse(s, 53));
+            if (serversValue.isEmpty() && dnsServers.isEmpty()) {
+                String key = serversKey != null ? serversKey : "zones." + zone.toString(true) + ".servers";
+                problems.add(key + ": no server to ask for " + zone + "; set it or dns.servers");
+            }
+            Name tsigKey = null;
+            String tsigKeyKey = e.getValue().get("tsig-key");
+            String tsigKeyValue = tsigKeyKey == null ? "" : zoneValues.get(tsigKeyKey);
+            if (!tsigKeyValue.isEmpty()) {
+                try {
+                    tsigKey = Name.fromString(tsigKeyValue, Name.root).canonicalize();
+                    if (tsigKeyfile == null) {
+                        problems.add(tsigKeyKey + ": key '" + tsigKeyValue + "' not found: tsig.keyfile is not set");
+                    } else if (tsigKeys.get(tsigKey) == null && !tsigKeys.isEmpty()) {
+                        problems.add(tsigKeyKey + ": key '" + tsigKeyValue + "' is not in " + tsigKeyfile
+                                + " (it has " + tsigKeys.names().stream().map(Name::toString).sorted()
+                                        .collect(Collectors.joining(", ")) + ")");
+                    }
+                } catch (TextParseException ex) {
+                    problems.add(tsigKeyKey + ": bad key name " + ex.getMessage());
+                }
+            }
+            zones.put(zone, new ZoneConfig(zone, servers, tsigKey));
+        }
+        return Collections.unmodifiableMap(zones);
+    }
+}
