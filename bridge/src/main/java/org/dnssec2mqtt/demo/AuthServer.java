@@ -30,14 +30,14 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
- * A minimal authoritative server for {@link SignedZone}s on loopback: answers SOA, NS, A and
+ * A minimal authoritative server for {@link DemoZone}s on loopback: answers SOA, NS, A and
  * DNSKEY (with RRSIGs when the DO bit is set) over UDP and TCP, and sends NOTIFYs the way a
  * primary does (RFC 1996 §3.6: retransmit until answered). For the demo and tests only.
  */
 public final class AuthServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuthServer.class);
 
-    private final Map<Name, SignedZone> zones = new ConcurrentHashMap<>();
+    private final Map<Name, DemoZone> zones = new ConcurrentHashMap<>();
     private final DatagramSocket udp;
     private final ServerSocket tcp;
     private final AtomicLong queries = new AtomicLong();
@@ -67,7 +67,7 @@ public final class AuthServer implements AutoCloseable {
         this.udp = u;
     }
 
-    public void add(SignedZone zone) {
+    public void add(DemoZone zone) {
         zones.put(zone.name(), zone);
     }
 
@@ -167,14 +167,14 @@ public final class AuthServer implements AutoCloseable {
             r.addRecord(new OPTRecord(1232, 0, 0, dnssecOk ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
         }
         Record question = q.getQuestion();
-        SignedZone zone = zones.get(question.getName());
+        DemoZone zone = zones.get(question.getName());
         if (q.getHeader().getOpcode() != Opcode.QUERY) {
             r.getHeader().setRcode(Rcode.NOTIMP);
         } else if (zone == null) {
             r.getHeader().setRcode(Rcode.REFUSED);
         } else {
             r.getHeader().setFlag(Flags.AA);
-            SignedZone.Signed s = zone.signed();
+            DemoZone.Signed s = zone.signed();
             RRset set = switch (question.getType()) {
                 case Type.SOA -> s.soa();
                 case Type.NS -> s.ns();
@@ -209,7 +209,7 @@ public final class AuthServer implements AutoCloseable {
      * @return the answer's rcode, or -1 when none came
      */
     public int notify(Name zone, InetSocketAddress target, int tries) throws IOException {
-        SignedZone z = zones.get(zone);
+        DemoZone z = zones.get(zone);
         Message n = new Message();
         n.getHeader().setOpcode(Opcode.NOTIFY);
         n.getHeader().setFlag(Flags.AA);
@@ -240,7 +240,7 @@ public final class AuthServer implements AutoCloseable {
         return -1;
     }
 
-    public List<SignedZone> zones() {
+    public List<DemoZone> zones() {
         return List.copyOf(zones.values());
     }
 

@@ -27,7 +27,7 @@ import org.xbill.DNS.Type;
  * feeds the demo and the in-process integration tests; every change bumps the serial and
  * re-signs. Thread-safe: readers get an immutable signed copy.
  */
-public final class SignedZone {
+public final class DemoZone {
     static final long TTL = 300;
     private static final Duration VALIDITY = Duration.ofDays(14);
 
@@ -63,7 +63,7 @@ public final class SignedZone {
     /** The signed RRsets served right now. */
     public record Signed(long serial, RRset soa, RRset ns, RRset a, RRset dnskey) {}
 
-    public SignedZone(Name name, long initialSerial, Clock clock) {
+    public DemoZone(Name name, long initialSerial, Clock clock) {
         this.name = name;
         this.serial = initialSerial;
         this.clock = clock;
