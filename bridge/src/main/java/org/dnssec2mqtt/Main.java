@@ -179,9 +179,13 @@ public final class Main {
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, {} zones configured, {} known",
-                VERSION, (System.nanoTime() - t0) / 1_000_000, listener.boundAddresses(), url,
+                VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", config.zones().size(), bridge.knownZones());
         return new Running(bridge, listener, mqtt, broker);
+    }
+
+    private static String addresses(List<java.net.InetSocketAddress> list) {
+        return String.join(", ", list.stream().map(a -> new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString()).toList());
     }
 
     /** {@code check <zone> --server host[:port]}: one query, key-listen style output. */
