@@ -50,6 +50,8 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.setProperty("persistence_enabled", "true");
         p.setProperty("data_path", dataDir.toAbsolutePath().toString());
         p.setProperty("websocket_port", "disabled");
+        // mosquitto_sub/_pub 2.x send an empty client id and let the broker assign one (MQTT 3.1.1 §3.1.3.1)
+        p.setProperty("allow_zero_byte_client_id", "true");
         long t0 = System.nanoTime();
         server = new Server();
         server.startServer(new MemoryConfig(p));
