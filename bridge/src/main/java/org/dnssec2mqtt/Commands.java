@@ -114,26 +114,29 @@ final class Commands {
         }
         String zone = text;
         String transaction = null;
-        if (text.startsWith("{")) {
-            JsonObject o;
+        if (text.startsWith("{") || text.startsWith("[") || text.startsWith("\"")) {
+            JsonElement e;
             try {
-                JsonElement e = JsonParser.parseString(text);
-                if (!e.isJsonObject()) {
-                    throw new BadRequest("request is not a JSON object", null);
+                e = JsonParser.parseString(text);
+            } catch (JsonParseException ex) {
+                throw new BadRequest("request is not valid JSON: " + ex.getMessage(), null);
+            }
+            if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+                zone = e.getAsString().trim(); // "example.com" as a JSON string
+            } else if (!e.isJsonObject()) {
+                throw new BadRequest("request is not valid JSON for recheck: expected {\"zone\":\"example.com\"}", null);
+            } else {
+                JsonObject o = e.getAsJsonObject();
+                JsonElement t = o.get("transaction");
+                if (t != null && t.isJsonPrimitive()) {
+                    transaction = t.getAsString();
                 }
-                o = e.getAsJsonObject();
-            } catch (JsonParseException e) {
-                throw new BadRequest("request is not valid JSON: " + e.getMessage(), null);
+                JsonElement z = o.get("zone");
+                if (z == null || !z.isJsonPrimitive() || !z.getAsJsonPrimitive().isString()) {
+                    throw new BadRequest("request has no \"zone\" string: send {\"zone\":\"example.com\"}", transaction);
+                }
+                zone = z.getAsString().trim();
             }
-            JsonElement t = o.get("transaction");
-            if (t != null && t.isJsonPrimitive()) {
-                transaction = t.getAsString();
-            }
-            JsonElement z = o.get("zone");
-            if (z == null || !z.isJsonPrimitive() || !z.getAsJsonPrimitive().isString()) {
-                throw new BadRequest("request has no \"zone\" string: send {\"zone\":\"example.com\"}", transaction);
-            }
-            zone = z.getAsString().trim();
         }
         if (zone.equals("*")) {
             return new Recheck(null, transaction);
