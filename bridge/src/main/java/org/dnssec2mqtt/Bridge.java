@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,14 +30,15 @@ import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.Payloads;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.zone.Event;
-import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
-import org.dnssec2mqtt.zone.ZoneDiff;
+import org.dnssec2mqtt.zone.ServerState;
+import org.dnssec2mqtt.zone.ZoneEvaluator;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
 import org.dnssec2mqtt.zone.ZoneState;
 import org.dnssec2mqtt.zone.Zones;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
 
@@ -67,11 +70,13 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     private final AtomicLong checks = new AtomicLong();
     private final AtomicLong dnskeyFetches = new AtomicLong();
     private final AtomicLong skippedNotifies = new AtomicLong();
+    private final ZoneEvaluator.Settings settings;
+    private final QueryTarget resolver;
     private volatile MqttLink mqtt;
 
     /** Why a check runs. {@code force} fetches DNSKEY even when the serial did not move. */
     public enum Cause {
-        NOTIFY(false), COMMAND(true), POLL(true), STARTUP(true), RETRY(false);
+        NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(true), RETRY(false);
 
         final boolean force;
 
@@ -92,6 +97,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         volatile boolean confirmed; // a check has succeeded at least once
         volatile QueryTarget learnedFrom; // source of the latest accepted NOTIFY, at dns.query-port
         int failures;
+        boolean pollScheduled;
         boolean running;
         boolean queued;
         boolean queuedForce;
@@ -115,6 +121,8 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
                 Executors.newFixedThreadPool(2, daemon("dns-io")));
         this.store = new StateStore(config.dataDir());
         this.keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
+        this.settings = new ZoneEvaluator.Settings(config.rrsigWarnDays(), config.rrsigReminder(), config.pollStaleShare());
+        this.resolver = config.dnsResolver() == null ? null : QueryTarget.unsigned(config.dnsResolver());
         for (Config.ZoneConfig z : config.zones().values()) {
             zones.put(z.zone(), new Zone(z.zone(), true));
         }
@@ -153,6 +161,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     public void start() {
         for (Zone z : zones.values()) {
             schedule(z, Cause.STARTUP);
+            if (z.confirmed || z.configured) {
+                schedulePoll(z);
+            }
         }
         long every = config.pollFullInterval().toMillis();
         if (every > 0) {
@@ -314,25 +325,128 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         if (targets.isEmpty()) {
             return new Result(z.name, false, false, "unknown zone " + z.display + ": no server to ask", z.state);
         }
-        DnsQueryException last = null;
-        for (QueryTarget t : targets) {
-            try {
-                ZoneState s = z.state;
-                if (!force && s != null && z.confirmed && s.reachable()) {
-                    long serial = fetcher.serial(z.name, t);
-                    if (serial == s.serial()) {
-                        return new Result(z.name, true, false, null, s);
-                    }
-                }
-                dnskeyFetches.incrementAndGet();
-                ZoneSnapshot snap = fetcher.fetch(z.name, t);
-                return apply(z, snap);
-            } catch (DnsQueryException e) {
-                log.debug("check: zone={} server={} failed: {}", z.display, e.server(), e.reason());
-                last = e;
+        ZoneState s = z.state;
+        if (!force && s != null && z.confirmed && s.reachable()) {
+            Result quick = quickCheck(z, s, targets);
+            if (quick != null) {
+                return quick;
             }
         }
-        return failed(z, last);
+        return fullCheck(z, targets);
+    }
+
+    /**
+     * Asks every server for the SOA only. Returns null when a serial moved (a full check is due).
+     */
+    private Result quickCheck(Zone z, ZoneState s, List<QueryTarget> targets) {
+        Map<String, ServerState> prior = new HashMap<>();
+        for (ServerState sv : s.servers()) {
+            prior.put(sv.server(), sv);
+        }
+        List<ServerState> servers = new ArrayList<>();
+        DnsQueryException last = null;
+        Instant now = clock.instant();
+        for (QueryTarget t : targets) {
+            try {
+                long serial = fetcher.soa(z.name, t).soa().getSerial();
+                if (Serials.newer(serial, s.serial())) {
+                    return null;
+                }
+                ServerState p = prior.get(t.toString());
+                boolean keysMatch = p == null || p.keysMatch();
+                List<Integer> tags = p == null ? List.of() : p.keytags();
+                servers.add(new ServerState(t.toString(), serial, "", tags, keysMatch,
+                        serial != s.serial() || !keysMatch, now));
+            } catch (DnsQueryException e) {
+                last = e;
+                servers.add(new ServerState(t.toString(), 0, e.reason(), List.of(), false, false, now));
+            }
+        }
+        if (last != null && servers.stream().noneMatch(ServerState::reachable)) {
+            return failed(z, last, servers);
+        }
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s, servers, settings, now);
+        return conclude(z, o);
+    }
+
+    /** Asks every server for SOA, DNSKEY, CDS and CDNSKEY; the newest answer is the one trusted. */
+    private Result fullCheck(Zone z, List<QueryTarget> targets) {
+        dnskeyFetches.incrementAndGet();
+        List<ZoneSnapshot> answers = new ArrayList<>();
+        List<DnsQueryException> errors = new ArrayList<>();
+        List<Object> byTarget = new ArrayList<>();
+        for (QueryTarget t : targets) {
+            try {
+                ZoneSnapshot snap = fetcher.fetch(z.name, t);
+                answers.add(snap);
+                byTarget.add(snap);
+            } catch (DnsQueryException e) {
+                log.debug("check: zone={} server={} failed: {}", z.display, e.server(), e.reason());
+                errors.add(e);
+                byTarget.add(e);
+            }
+        }
+        Instant now = clock.instant();
+        if (answers.isEmpty()) {
+            List<ServerState> servers = new ArrayList<>();
+            for (DnsQueryException e : errors) {
+                servers.add(new ServerState(e.server(), 0, e.reason(), List.of(), false, false, now));
+            }
+            return failed(z, errors.get(errors.size() - 1), servers);
+        }
+        ZoneSnapshot best = answers.get(0);
+        for (ZoneSnapshot a : answers) {
+            if (Serials.newer(a.serial(), best.serial())) {
+                best = a;
+            }
+        }
+        Set<String> bestKeys = rdata(best);
+        List<ServerState> servers = new ArrayList<>();
+        for (Object o : byTarget) {
+            if (o instanceof ZoneSnapshot a) {
+                boolean match = rdata(a).equals(bestKeys);
+                List<Integer> tags = a.keys().stream().map(DNSKEYRecord::getFootprint).sorted().toList();
+                servers.add(new ServerState(a.server(), a.serial(), "", tags, match,
+                        a.serial() != best.serial() || !match, now));
+            } else {
+                DnsQueryException e = (DnsQueryException) o;
+                servers.add(new ServerState(e.server(), 0, e.reason(), List.of(), false, false, now));
+            }
+        }
+        ZoneEvaluator.ParentDs parentDs = null;
+        if (resolver != null && !best.keys().isEmpty()) {
+            try {
+                ZoneFetcher.DsAnswer ds = fetcher.ds(z.name, resolver);
+                parentDs = new ZoneEvaluator.ParentDs(ds.records(), ds.validated());
+            } catch (DnsQueryException e) {
+                log.debug("check: zone={} no DS answer from {}: {}", z.display, resolver, e.reason());
+            }
+        }
+        ZoneEvaluator.Outcome o = ZoneEvaluator.full(z.state, z.confirmed,
+                new ZoneEvaluator.Observation(best, servers, parentDs), settings, now);
+        boolean trusted = !"bogus".equals(o.state().validation());
+        if (!trusted && !z.confirmed && !z.configured) {
+            // a learned zone whose first answer does not validate is not worth knowing yet
+            return failed(z, new DnsQueryException(z.name, best.server(), "answer does not validate: "
+                    + o.state().problem()), servers);
+        }
+        if (trusted && !z.confirmed) {
+            z.confirmed = true;
+            if (!z.configured) {
+                unconfirmed.decrementAndGet();
+            }
+            schedulePoll(z);
+        }
+        return conclude(z, o);
+    }
+
+    /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server. */
+    private static Set<String> rdata(ZoneSnapshot a) {
+        Set<String> out = new HashSet<>();
+        for (DNSKEYRecord k : a.keys()) {
+            out.add(k.rdataToString());
+        }
+        return out;
     }
 
     private List<QueryTarget> targets(Zone z) {
@@ -352,57 +466,55 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         return out;
     }
 
-    /** A successful fetch: analyse, diff, persist, publish. */
-    private Result apply(Zone z, ZoneSnapshot snap) {
-        Instant now = clock.instant();
+    /** Persists what changed, then publishes keys, servers, state and events, in that order. */
+    private Result conclude(Zone z, ZoneEvaluator.Outcome o) {
         ZoneState before = z.state;
-        boolean firstSight = !z.confirmed;
-        List<KeyInfo> oldKeys = firstSight ? List.of() : before.keys();
-        List<KeyInfo> keys = KeyAnalyzer.analyze(snap, oldKeys, now);
-        List<Event> events = new ArrayList<>(ZoneDiff.compare(z.display, firstSight ? null : oldKeys, keys, now));
-        boolean wasDown = before != null && !before.reachable();
-        if (wasDown) {
-            events.add(Event.of("zone_recovered", z.display, now)
-                    .with("server", snap.server())
-                    .text("DNS zone " + z.display + " reachable again",
-                            z.display + " answers again at " + snap.server(), Event.NORMAL));
-        }
-        boolean keysChanged = firstSight || !keys.equals(oldKeys);
-        Instant changedAt = keysChanged || before == null ? now : before.changedAt();
-        ZoneState after = new ZoneState(z.display, snap.serial(), snap.server(), now, changedAt, true,
-                ZoneState.keyProblem(keys), keys);
+        ZoneState after = o.state();
         z.state = after;
         z.failures = 0;
-        if (!z.confirmed) {
-            z.confirmed = true;
-            if (!z.configured) {
-                unconfirmed.decrementAndGet();
-            }
-        }
-        boolean persist = keysChanged || wasDown || before == null || before.serial() != after.serial()
-                || !before.server().equals(after.server()) || !before.problem().equals(after.problem());
-        if (persist) {
+        if (before == null || !sameButCheckTime(before, after)) {
             save(after);
         }
-        publishKeys(z.display, oldKeys, keys);
+        publishKeys(after.zone(), o.keysBefore(), after.keys());
+        publishServers(after.zone(), before == null ? List.of() : before.servers(), after.servers());
         publishState(after);
-        for (Event e : events) {
+        for (Event e : o.events()) {
             log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
             publishEvent(e);
         }
-        if (keyLog != null && !events.isEmpty()) {
+        if (keyLog != null && !o.events().isEmpty()) {
             try {
-                keyLog.append(events, oldKeys, keys);
+                keyLog.append(o.events(), o.keysBefore(), after.keys());
             } catch (IOException e) {
                 log.warn("keylog: cannot append to {}: {}", config.keylogFile(), e.getMessage());
             }
         }
-        return new Result(z.name, true, !events.isEmpty(), null, after);
+        return new Result(z.name, after.reachable(), !o.events().isEmpty(),
+                after.reachable() ? null : after.problem(), after);
     }
 
-    /** A failed check: keys are kept (a server being down retracts nothing); say so once. */
-    private Result failed(Zone z, DnsQueryException e) {
-        Instant now = clock.instant();
+    private static boolean sameButCheckTime(ZoneState a, ZoneState b) {
+        ZoneState bAtA = new ZoneState(b.zone(), b.serial(), b.server(), a.checkedAt(), b.changedAt(), b.reachable(),
+                b.status(), b.problem(), b.keys(), b.validation(), b.rrsigExpires(), b.rrsigAlert(), b.rrsigAlertedAt(),
+                b.soaExpire(), b.serialChangedAt(), b.stale(), b.cds(), b.cdnskey(), b.parentDs(), b.dsValidated(),
+                a.servers());
+        return bAtA.equals(a) && sameServers(a.servers(), b.servers());
+    }
+
+    private static boolean sameServers(List<ServerState> a, List<ServerState> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!Payloads.server("", a.get(i)).equals(Payloads.server("", b.get(i)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every server failed: keys are kept (a server being down retracts nothing); say so once. */
+    private Result failed(Zone z, DnsQueryException e, List<ServerState> servers) {
         String why = e.server() + ": " + e.reason();
         z.failures++;
         if (!z.confirmed && !z.configured) {
@@ -417,27 +529,15 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             }
             return new Result(z.name, false, false, why, null);
         }
-        ZoneState before = z.state;
-        boolean wasUp = before == null || before.reachable();
-        ZoneState after = before == null
-                ? new ZoneState(z.display, 0, e.server(), now, now, false, why, List.of())
-                : before.unreachable(now, why);
-        z.state = after;
-        if (wasUp || !before.problem().equals(why)) {
-            save(after);
-        }
-        publishState(after);
-        if (wasUp) {
-            Event ev = Event.of("zone_unreachable", z.display, now)
-                    .with("server", e.server())
-                    .with("error", e.reason())
-                    .text("DNS zone " + z.display + " unreachable",
-                            "cannot check " + z.display + ": " + why, Event.HIGH);
+        ZoneEvaluator.Outcome o = ZoneEvaluator.unreachable(z.display, z.state, e.server(), e.reason(), servers,
+                clock.instant());
+        if (!o.events().isEmpty()) {
             log.warn("event: zone_unreachable zone={} {}", z.display, why);
-            publishEvent(ev);
         }
+        conclude(z, o);
+        z.failures = Math.max(1, z.failures);
         retryLater(z);
-        return new Result(z.name, false, false, why, after);
+        return new Result(z.name, false, false, why, o.state());
     }
 
     private void retryLater(Zone z) {
@@ -446,6 +546,30 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         timers.schedule(() -> {
             if (zones.get(z.name) == z) {
                 schedule(z, Cause.RETRY);
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The SOA poll of one zone: every poll.soa-interval, jittered by up to 10%, until it is forgotten. */
+    private void schedulePoll(Zone z) {
+        long every = config.pollSoaInterval().toMillis();
+        if (every <= 0) {
+            return;
+        }
+        synchronized (z) {
+            if (z.pollScheduled) {
+                return;
+            }
+            z.pollScheduled = true;
+        }
+        long delay = every - every / 10 + ThreadLocalRandom.current().nextLong(every / 5 + 1);
+        timers.schedule(() -> {
+            synchronized (z) {
+                z.pollScheduled = false;
+            }
+            if (zones.get(z.name) == z) {
+                schedule(z, Cause.SOA_POLL);
+                schedulePoll(z);
             }
         }, delay, TimeUnit.MILLISECONDS);
     }
@@ -480,6 +604,26 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         }
     }
 
+    private void publishServers(String zone, List<ServerState> before, List<ServerState> after) {
+        MqttLink m = mqtt;
+        if (m == null) {
+            return;
+        }
+        Map<String, Map<String, Object>> old = new HashMap<>();
+        for (ServerState sv : before) {
+            old.put(sv.server(), Payloads.server(zone, sv));
+        }
+        for (ServerState sv : after) {
+            Map<String, Object> payload = Payloads.server(zone, sv);
+            if (!payload.equals(old.remove(sv.server()))) {
+                m.retain(topics.server(zone, sv.server()), Json.object(payload));
+            }
+        }
+        for (String gone : old.keySet()) {
+            m.retain(topics.server(zone, gone), "");
+        }
+    }
+
     private void publishState(ZoneState s) {
         MqttLink m = mqtt;
         if (m != null) {
@@ -508,6 +652,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             }
             for (KeyInfo k : s.keys()) {
                 m.retain(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+            }
+            for (ServerState sv : s.servers()) {
+                m.retain(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
             }
             publishState(s);
             n++;

@@ -23,7 +23,7 @@ class StateStoreTest {
     static ZoneState state(String zone) throws Exception {
         var keys = Fixtures.keys("d1.aa.dnskey");
         List<KeyInfo> infos = KeyAnalyzer.analyze(Fixtures.snapshot(keys, keys.subList(0, 1), List.of()), List.of(), NOW);
-        return new ZoneState(zone, 42, "127.0.0.1:53", NOW, NOW, true, "", infos);
+        return Fixtures.state(zone, 42, infos, NOW);
     }
 
     @Test

@@ -31,8 +31,18 @@ public record Config(
         Duration dnsTimeout,
         /** dns.transport: true = TCP (default), false = UDP with TCP fallback on truncation. */
         boolean dnsTcp,
+        /** dns.resolver, nullable: where DS queries go; null = no parent DS checks. */
+        HostPort dnsResolver,
+        /** poll.soa-interval: SOA serial poll of every known zone this often; ZERO = off. */
+        Duration pollSoaInterval,
         /** poll.full-interval: full check of every known zone this often; ZERO = off. */
         Duration pollFullInterval,
+        /** poll.stale-share: stale after this share of the SOA expire without a new serial; 0 = off. */
+        double pollStaleShare,
+        /** rrsig.warn-days: expiring below this many days. */
+        double rrsigWarnDays,
+        /** rrsig.reminder: repeat expiring/expired events this often. */
+        Duration rrsigReminder,
         /** mqtt.url, nullable: null means start the embedded broker. */
         String mqttUrl,
         /** mqtt.username, nullable. */

@@ -93,8 +93,20 @@ public final class ConfigLoader {
                     "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
             new Key("dns.transport", "tcp",
                     "`tcp`, or `udp` (falls back to TCP on truncated answers)"),
+            new Key("dns.resolver", null,
+                    "Where DS queries for the parent side go (`host[:port]`): a validating resolver or the parent's"
+                            + " authoritative server; `system` = the first nameserver in /etc/resolv.conf; unset = no DS checks"),
+            new Key("poll.soa-interval", "5m",
+                    "Ask every known zone's servers for the SOA serial this often (jittered); a new serial triggers a"
+                            + " full check; `0` = never"),
             new Key("poll.full-interval", "1h",
                     "Check every known zone this often even without NOTIFY; `0` = never"),
+            new Key("poll.stale-share", "0.5",
+                    "`zone_stale` when the serial has not moved for this share (0-1) of the SOA expire; `0` = never"),
+            new Key("rrsig.warn-days", "7",
+                    "`rrsig_expiring` when the earliest DNSKEY/SOA signature expires in fewer days than this"),
+            new Key("rrsig.reminder", "1d",
+                    "Repeat `rrsig_expiring`/`rrsig_expired` this often while the condition lasts"),
             new Key("mqtt.url", null,
                     "Broker to publish to, `tcp://host:port` or `ssl://host:port`; unset = start the embedded broker"),
             new Key("mqtt.username", null, "Broker user name"),
@@ -161,7 +173,12 @@ public final class ConfigLoader {
         List<HostPort> dnsServers = list("dns.servers", s -> HostPort.parse(s, 53));
         Duration dnsTimeout = one("dns.timeout", ConfigLoader::positiveDuration);
         Boolean dnsTcp = one("dns.transport", ConfigLoader::tcp);
+        HostPort dnsResolver = one("dns.resolver", ConfigLoader::resolver);
+        Duration pollSoaInterval = one("poll.soa-interval", Durations::parse);
         Duration pollFullInterval = one("poll.full-interval", Durations::parse);
+        Double pollStaleShare = one("poll.stale-share", ConfigLoader::share);
+        Double rrsigWarnDays = one("rrsig.warn-days", ConfigLoader::days);
+        Duration rrsigReminder = one("rrsig.reminder", ConfigLoader::positiveDuration);
         String mqttUrl = one("mqtt.url", ConfigLoader::mqttUrl);
         String mqttUsername = values.get("mqtt.username");
         String mqttPassword = mqttPassword();
@@ -177,7 +194,8 @@ public final class ConfigLoader {
             throw new ConfigException(problems);
         }
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
-                dnsServers, dnsTimeout, dnsTcp, pollFullInterval, mqttUrl, mqttUsername, mqttPassword,
+                dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
+                rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
                 mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, dataDir, keylogFile, zones);
     }
 
@@ -351,6 +369,47 @@ public final class ConfigLoader {
             case "false" -> false;
             default -> throw new IllegalArgumentException("expected true or false; got '" + s + "'");
         };
+    }
+
+    /** {@code system}: the first nameserver of the system's resolver configuration. */
+    private static HostPort resolver(String s) {
+        if (!s.equalsIgnoreCase("system")) {
+            return HostPort.parse(s, 53);
+        }
+        java.util.List<InetSocketAddress> servers = org.xbill.DNS.ResolverConfig.getCurrentConfig().servers();
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("'system' but the system has no nameserver configured; name one");
+        }
+        InetSocketAddress a = servers.get(0);
+        return new HostPort(a.getAddress().getHostAddress(), a.getPort());
+    }
+
+    private static double share(String s) {
+        double d = number(s);
+        if (d < 0 || d > 1) {
+            throw new IllegalArgumentException("expected a share from 0 to 1; got '" + s + "'");
+        }
+        return d;
+    }
+
+    private static double days(String s) {
+        double d = number(s);
+        if (d < 0 || d > 3650) {
+            throw new IllegalArgumentException("expected a number of days from 0 to 3650; got '" + s + "'");
+        }
+        return d;
+    }
+
+    private static double number(String s) {
+        try {
+            double d = Double.parseDouble(s);
+            if (Double.isFinite(d) && s.matches("[0-9.]+")) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected a number; got '" + s + "'");
     }
 
     private static boolean tcp(String s) {

@@ -15,7 +15,10 @@ import org.dnssec2mqtt.config.HostPort;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.CDNSKEYRecord;
+import org.xbill.DNS.CDSRecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
@@ -53,31 +56,68 @@ public final class ZoneFetcher {
         this.executor = executor;
     }
 
-    /** The zone's SOA serial at {@code server}. */
-    public long serial(Name zone, QueryTarget server) throws DnsQueryException {
-        return soa(zone, server, query(zone, Type.SOA, server)).getSerial();
+    /** The zone's SOA at {@code server}, with the RRSIGs over it. */
+    public SoaAnswer soa(Name zone, QueryTarget server) throws DnsQueryException {
+        Message answer = query(zone, Type.SOA, server);
+        return new SoaAnswer(soa(zone, server, answer), sigs(answer, zone, Type.SOA));
     }
 
-    /** SOA and DNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
+    /** An SOA and the signatures that came with it. */
+    public record SoaAnswer(SOARecord soa, List<RRSIGRecord> sigs) {}
+
+    /** SOA, DNSKEY, CDS and CDNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
     public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
-        Message soaAnswer = query(zone, Type.SOA, server);
-        SOARecord soa = soa(zone, server, soaAnswer);
+        SoaAnswer soa = soa(zone, server);
         Message keyAnswer = query(zone, Type.DNSKEY, server);
         List<DNSKEYRecord> keys = new ArrayList<>();
-        List<RRSIGRecord> keySigs = new ArrayList<>();
         for (Record r : keyAnswer.getSection(Section.ANSWER)) {
-            if (!r.getName().equals(zone)) {
-                continue;
-            }
-            if (r instanceof DNSKEYRecord k) {
+            if (r instanceof DNSKEYRecord k && r.getName().equals(zone)) {
                 keys.add(k);
-            } else if (r instanceof RRSIGRecord s && s.getTypeCovered() == Type.DNSKEY) {
-                keySigs.add(s);
             }
         }
-        return new ZoneSnapshot(zone, server.toString(), soa.getSerial(), soa.getExpire(),
-                keys, keySigs, sigs(soaAnswer, zone, Type.SOA));
+        List<CDSRecord> cds = new ArrayList<>();
+        List<CDNSKEYRecord> cdnskey = new ArrayList<>();
+        if (!keys.isEmpty()) {
+            // RFC 7344 §4: the child publishes these at the apex; absent is the normal case. A
+            // server that cannot answer them (old software) must not fail the whole check.
+            try {
+                for (Record r : query(zone, Type.CDS, server).getSection(Section.ANSWER)) {
+                    if (r instanceof CDSRecord c && r.getName().equals(zone)) {
+                        cds.add(c);
+                    }
+                }
+                for (Record r : query(zone, Type.CDNSKEY, server).getSection(Section.ANSWER)) {
+                    if (r instanceof CDNSKEYRecord c && r.getName().equals(zone)) {
+                        cdnskey.add(c);
+                    }
+                }
+            } catch (DnsQueryException e) {
+                log.debug("zone={} server={} no CDS/CDNSKEY: {}", zone, server, e.reason());
+            }
+        }
+        return new ZoneSnapshot(zone, server.toString(), soa.soa(), keys,
+                sigs(keyAnswer, zone, Type.DNSKEY), soa.sigs(), cds, cdnskey);
     }
+
+    /**
+     * The zone's DS RRset as the parent side serves it, asked of {@code resolver} with RD set
+     * (a validating resolver, or simply the parent's authoritative server).
+     *
+     * @return the DS records (empty: no DS) and whether the answer carried the AD bit
+     */
+    public DsAnswer ds(Name zone, QueryTarget resolver) throws DnsQueryException {
+        Message answer = query(zone, Type.DS, resolver, true);
+        List<DSRecord> out = new ArrayList<>();
+        for (Record r : answer.getSection(Section.ANSWER)) {
+            if (r instanceof DSRecord ds && r.getName().equals(zone)) {
+                out.add(ds);
+            }
+        }
+        return new DsAnswer(out, answer.getHeader().getFlag(Flags.AD));
+    }
+
+    /** A DS RRset and whether a validating resolver vouched for it (AD bit, RFC 4035 §3.2.3). */
+    public record DsAnswer(List<DSRecord> records, boolean validated) {}
 
     private static SOARecord soa(Name zone, QueryTarget server, Message answer) throws DnsQueryException {
         for (Record r : answer.getSection(Section.ANSWER)) {
@@ -101,22 +141,28 @@ public final class ZoneFetcher {
 
     /** One query with one retry: a pooled TCP connection the server closed fails the first try. */
     Message query(Name zone, int type, QueryTarget server) throws DnsQueryException {
+        return query(zone, type, server, false);
+    }
+
+    private Message query(Name zone, int type, QueryTarget server, boolean recursive) throws DnsQueryException {
         try {
-            return queryOnce(zone, type, server);
+            return queryOnce(zone, type, server, recursive);
         } catch (DnsQueryException first) {
             if (!(first.getCause() instanceof IOException)) {
                 throw first;
             }
             log.debug("zone={} server={} type={} retrying after: {}", zone, server, Type.string(type), first.reason());
-            return queryOnce(zone, type, server);
+            return queryOnce(zone, type, server, recursive);
         }
     }
 
-    private Message queryOnce(Name zone, int type, QueryTarget server) throws DnsQueryException {
+    private Message queryOnce(Name zone, int type, QueryTarget server, boolean recursive) throws DnsQueryException {
         String where = server.toString();
         TSIG key = server.key();
         Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
-        query.getHeader().unsetFlag(Flags.RD);
+        if (!recursive) {
+            query.getHeader().unsetFlag(Flags.RD); // we ask authoritative servers
+        }
         SimpleResolver resolver = resolver(server);
         Message answer;
         try {
@@ -139,7 +185,7 @@ public final class ZoneFetcher {
             throw new DnsQueryException(zone, where, "the answer's TSIG (key " + server.keyName()
                     + ") does not verify; check that both sides use the same secret");
         }
-        if (answer.getRcode() != Rcode.NOERROR) {
+        if (answer.getRcode() != Rcode.NOERROR && !(recursive && answer.getRcode() == Rcode.NXDOMAIN)) {
             throw new DnsQueryException(zone, where, "rcode " + Rcode.string(answer.getRcode())
                     + " for " + Type.string(type));
         }

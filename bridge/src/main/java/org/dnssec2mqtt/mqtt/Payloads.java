@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ServerState;
+import org.dnssec2mqtt.zone.ZoneEvaluator;
 import org.dnssec2mqtt.zone.ZoneState;
 
 /** The flat JSON payloads of the public contract, built field by field. */
@@ -37,6 +39,17 @@ public final class Payloads {
             m.put("ds_sha384", k.dsSha384());
         }
         m.put("first_seen", k.firstSeen());
+        m.put("cds", k.cds());
+        if (k.dsAtParent() != null) {
+            m.put("ds_at_parent", k.dsAtParent());
+        }
+        if (k.addHolddownUntil() != null) {
+            m.put("add_holddown_until", k.addHolddownUntil());
+        }
+        if (k.revokedAt() != null) {
+            m.put("revoked_at", k.revokedAt());
+            m.put("remove_holddown_until", k.removeHolddownUntil());
+        }
         return m;
     }
 
@@ -70,8 +83,54 @@ public final class Payloads {
         m.put("csk_keytags", csk);
         m.put("standby_keytags", standby);
         m.put("revoked_keytags", revoked);
+        m.put("validation", s.validation() == null ? "unknown" : s.validation());
+        if (s.rrsigExpires() != null) {
+            m.put("rrsig_expires", s.rrsigExpires());
+            m.put("rrsig_days_left", ZoneEvaluator.round(ZoneEvaluator.daysLeft(s.rrsigExpires(), s.checkedAt())));
+        }
+        m.put("stale", s.stale());
+        m.put("serial_changed_at", s.serialChangedAt());
+        List<Integer> cds = new ArrayList<>();
+        List<Integer> atParent = new ArrayList<>();
+        for (KeyInfo k : s.keys()) {
+            if (k.cds()) {
+                cds.add(k.keytag());
+            }
+            if (Boolean.TRUE.equals(k.dsAtParent())) {
+                atParent.add(k.keytag());
+            }
+        }
+        m.put("cds_keytags", cds);
+        m.put("cds_delete", s.cds().stream().anyMatch(r -> r.startsWith("0 0 ")) || s.cdnskey().stream().anyMatch(r -> r.startsWith("0 3 0 ")));
+        if (s.parentDs() != null) {
+            m.put("ds_keytags", atParent);
+            m.put("ds_validated", s.dsValidated());
+            m.put("ds_orphans", ZoneEvaluator.orphanDs(s.parentDs(), s.keys()));
+        }
+        List<String> lagging = new ArrayList<>();
+        for (ServerState sv : s.servers()) {
+            if (sv.lagging() || !sv.reachable()) {
+                lagging.add(sv.server());
+            }
+        }
+        m.put("servers", s.servers().size());
+        m.put("lagging_servers", lagging);
         m.put("checked_at", s.checkedAt());
         m.put("changed_at", s.changedAt());
+        return m;
+    }
+
+    /** {@code <prefix>/<zone>/servers/<host:port>}: one server's view; no check time, so it changes only when it does. */
+    public static Map<String, Object> server(String zone, ServerState sv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("zone", zone);
+        m.put("server", sv.server());
+        m.put("reachable", sv.reachable());
+        m.put("serial", sv.serial());
+        m.put("keytags", sv.keytags());
+        m.put("keys_match", sv.keysMatch());
+        m.put("lagging", sv.lagging());
+        m.put("error", sv.error());
         return m;
     }
 

@@ -42,6 +42,11 @@ public final class Topics {
         return prefix + "/" + escape(zone) + "/events";
     }
 
+    /** {@code <prefix>/<zone>/servers/<host:port>}: one server's serial and keys, retained. */
+    public String server(String zone, String server) {
+        return prefix + "/" + escape(zone) + "/servers/" + escape(server);
+    }
+
     /** {@code <prefix>/_bridge/state}: online/offline, retained, also the last will. */
     public String bridgeState() {
         return prefix + "/" + BRIDGE + "/state";

@@ -43,14 +43,17 @@ public final class KeyAnalyzer {
                 continue; // the same key twice in one RRset (only the REVOKE bit differs)
             }
             KeyInfo prior = before.get(identity);
-            Instant firstSeen = prior != null ? prior.firstSeen() : now;
-            out.add(analyzeKey(zone, key, identity, signsDnskey, signsSoa, firstSeen));
+            out.add(analyzeKey(zone, key, identity, signsDnskey, signsSoa, prior, now));
         }
         return assignTopics(out, previous);
     }
 
+    /** RFC 5011 §2.4.1 and §2.4.2: 30 days either way. */
+    static final java.time.Duration HOLD_DOWN = java.time.Duration.ofDays(30);
+
     static KeyInfo analyzeKey(String zone, DNSKEYRecord key, String identity,
-                              Set<String> signsDnskey, Set<String> signsSoa, Instant firstSeen) {
+                              Set<String> signsDnskey, Set<String> signsSoa, KeyInfo prior, Instant now) {
+        Instant firstSeen = prior != null ? prior.firstSeen() : now;
         int flags = key.getFlags();
         int tag = key.getFootprint();
         boolean sep = (flags & DNSKEYRecord.Flags.SEP_KEY) != 0;
@@ -80,9 +83,15 @@ public final class KeyAnalyzer {
         String ds256 = sep && !revoked ? ds(key, DNSSEC.Digest.SHA256) : null;
         String ds384 = sep && !revoked ? ds(key, DNSSEC.Digest.SHA384) : null;
 
+        // The RFC 5011 timeline: fixed once set, so a restart or a re-check never moves it.
+        Instant addHoldDown = sep ? firstSeen.plus(HOLD_DOWN) : null;
+        Instant revokedAt = !revoked ? null : prior != null && prior.revokedAt() != null ? prior.revokedAt() : now;
+        Instant removeHoldDown = revokedAt == null ? null : revokedAt.plus(HOLD_DOWN);
         return new KeyInfo(identity, String.valueOf(tag), key.toString(), zone, tag, flags, role, state,
                 revoked, originalTag, key.getAlgorithm(), DNSSEC.Algorithm.string(key.getAlgorithm()),
-                bits(key.getAlgorithm(), key.getKey()), key.getTTL(), ds256, ds384, firstSeen);
+                bits(key.getAlgorithm(), key.getKey()), key.getTTL(), ds256, ds384, firstSeen,
+                prior != null && prior.cds(), prior == null ? null : prior.dsAtParent(),
+                addHoldDown, revokedAt, removeHoldDown);
     }
 
     /**

@@ -13,6 +13,11 @@ import java.time.Instant;
  * @param dnskey the record in presentation format, for the key log
  * @param originalKeytag the tag before REVOKE was set; null unless revoked
  * @param dsSha256 DS RDATA as {@code dnssec-dsfromkey} prints it; null unless an unrevoked SEP key
+ * @param cds true when a CDS or CDNSKEY record of the zone points at this key (RFC 7344)
+ * @param dsAtParent SEP keys: whether a DS at the parent matches; null when not known
+ * @param addHolddownUntil SEP keys: first seen + 30 days (RFC 5011 §2.4.1); null otherwise
+ * @param revokedAt when the REVOKE bit was first seen; null unless revoked
+ * @param removeHolddownUntil revokedAt + 30 days (RFC 5011 §2.4.2); null unless revoked
  */
 public record KeyInfo(
         String identity,
@@ -31,7 +36,12 @@ public record KeyInfo(
         long ttl,
         String dsSha256,
         String dsSha384,
-        Instant firstSeen) {
+        Instant firstSeen,
+        boolean cds,
+        Boolean dsAtParent,
+        Instant addHolddownUntil,
+        Instant revokedAt,
+        Instant removeHolddownUntil) {
 
     /** What the key is for: RFC 4034 §2.1.1 SEP bit, and whether it also signs the zone data. */
     public enum Role { KSK, ZSK, CSK }
@@ -45,15 +55,22 @@ public record KeyInfo(
         }
     }
 
-    /** The same key with another topic level. */
-    public KeyInfo withTopicId(String id) {
-        return new KeyInfo(identity, id, dnskey, zone, keytag, flags, role, state, revoked,
-                originalKeytag, algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, firstSeen);
+    /** A SEP key (KSK or CSK): the kind a DS at the parent points at. */
+    public boolean sep() {
+        return role != Role.ZSK;
     }
 
-    /** The same key first seen at {@code at}. */
-    public KeyInfo withFirstSeen(Instant at) {
-        return new KeyInfo(identity, topicId, dnskey, zone, keytag, flags, role, state, revoked,
-                originalKeytag, algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, at);
+    /** The same key with another topic level. */
+    public KeyInfo withTopicId(String id) {
+        return new KeyInfo(identity, id, dnskey, zone, keytag, flags, role, state, revoked, originalKeytag,
+                algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, firstSeen, cds, dsAtParent,
+                addHolddownUntil, revokedAt, removeHolddownUntil);
+    }
+
+    /** The same key with what the zone's CDS/CDNSKEY and the parent's DS say of it. */
+    public KeyInfo withPublication(boolean inCds, Boolean atParent) {
+        return new KeyInfo(identity, topicId, dnskey, zone, keytag, flags, role, state, revoked, originalKeytag,
+                algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, firstSeen, inCds, atParent,
+                addHolddownUntil, revokedAt, removeHolddownUntil);
     }
 }

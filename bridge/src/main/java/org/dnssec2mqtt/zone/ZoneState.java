@@ -4,17 +4,32 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What the bridge last knew of a zone: the keys and the outcome of the latest check. Persisted
- * in the data directory and published (as a summary) on the zone's state topic.
+ * What the bridge last knew of a zone: the keys and everything the latest checks found.
+ * Persisted in the data directory and published (as a summary) on the zone's state topic.
+ * Built by {@link ZoneEvaluator}; nullable fields are marked.
  *
  * @param zone the zone in payload form ({@link Zones#display}); {@link Zones#parse} reads it back
  * @param serial SOA serial of the last successful full check
- * @param server {@code host:port} that answered last
+ * @param server {@code host:port} whose answer the keys come from
  * @param checkedAt end of the latest check, successful or not
  * @param changedAt when the key set last changed (first sight counts)
- * @param reachable false while the latest check failed
- * @param problem why the latest check failed, or what is wrong with the keys; "" when nothing is
- * @param keys the keys of the last successful check, ordered by tag
+ * @param reachable false while the latest check failed at every server
+ * @param status {@code ok}, {@code warning} or {@code error}
+ * @param problem one line saying what is wrong, most severe first; "" when nothing is
+ * @param keys the keys of the last trusted answer, ordered by tag
+ * @param validation {@code secure}, {@code bogus} or {@code unsigned}; null before the first answer
+ * @param rrsigExpires earliest RRSIG expiration over the DNSKEY and SOA RRsets; nullable
+ * @param rrsigAlert {@code ok}, {@code expiring} or {@code expired}
+ * @param rrsigAlertedAt when the current non-ok alert was last announced; nullable
+ * @param soaExpire the SOA expire field in seconds
+ * @param serialChangedAt when the serial last moved (first sight counts)
+ * @param stale true while the serial has not moved for longer than the configured share of the
+ *     SOA expire
+ * @param cds the zone's CDS records' RDATA (RFC 7344), sorted
+ * @param cdnskey the zone's CDNSKEY records' RDATA, sorted
+ * @param parentDs the DS RDATA the parent side serves, sorted; null when not asked or not known
+ * @param dsValidated whether the DS answer carried the AD bit; null when not known
+ * @param servers what each of the zone's servers answered in the latest check
  */
 public record ZoneState(
         String zone,
@@ -23,47 +38,51 @@ public record ZoneState(
         Instant checkedAt,
         Instant changedAt,
         boolean reachable,
+        String status,
         String problem,
-        List<KeyInfo> keys) {
+        List<KeyInfo> keys,
+        String validation,
+        Instant rrsigExpires,
+        String rrsigAlert,
+        Instant rrsigAlertedAt,
+        long soaExpire,
+        Instant serialChangedAt,
+        boolean stale,
+        List<String> cds,
+        List<String> cdnskey,
+        List<String> parentDs,
+        Boolean dsValidated,
+        List<ServerState> servers) {
 
     public ZoneState {
         keys = List.copyOf(keys);
         problem = problem == null ? "" : problem;
+        status = status == null ? "ok" : status;
+        rrsigAlert = rrsigAlert == null ? "ok" : rrsigAlert;
+        cds = cds == null ? List.of() : List.copyOf(cds);
+        cdnskey = cdnskey == null ? List.of() : List.copyOf(cdnskey);
+        parentDs = parentDs == null ? null : List.copyOf(parentDs);
+        servers = servers == null ? List.of() : List.copyOf(servers);
     }
 
-    /** {@code ok}, {@code warning} or {@code error}, folded from reachability and the keys. */
-    public String status() {
-        if (!reachable) {
-            return "error";
-        }
-        return problem.isEmpty() ? "ok" : "warning";
+    /** A zone that never answered yet: no keys, just the failure. */
+    public static ZoneState neverSeen(String zone, String server, Instant at, String why) {
+        return new ZoneState(zone, 0, server, at, at, false, "error", why, List.of(), null, null, "ok", null,
+                0, at, false, List.of(), List.of(), null, null, List.of());
     }
 
-    /** The same state after a failed check: keys kept (a server being down retracts nothing). */
-    public ZoneState unreachable(Instant at, String why) {
-        return new ZoneState(zone, serial, server, at, changedAt, false, why, keys);
+    /** The same state after a check that failed everywhere: keys kept, nothing retracted. */
+    public ZoneState unreachable(Instant at, String why, List<ServerState> serverStates) {
+        return new ZoneState(zone, serial, server, at, changedAt, false, "error", why, keys, validation,
+                rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
+                parentDs, dsValidated, serverStates);
     }
 
-    /** What looks wrong with a key set, or "" (used for {@code warning}). */
-    public static String keyProblem(List<KeyInfo> keys) {
-        if (keys.isEmpty()) {
-            return "no DNSKEY records";
-        }
-        boolean signsKeys = false;
-        boolean signsZone = false;
-        for (KeyInfo k : keys) {
-            if (k.state() != KeyInfo.KeyState.ACTIVE) {
-                continue;
-            }
-            signsKeys |= k.role() != KeyInfo.Role.ZSK;
-            signsZone |= k.role() != KeyInfo.Role.KSK;
-        }
-        if (!signsKeys) {
-            return "no active KSK signs the DNSKEY RRset";
-        }
-        if (!signsZone) {
-            return "no active ZSK signs the SOA RRset";
-        }
-        return "";
+    /** The same state with what a check found that does not touch the keys. */
+    ZoneState with(Instant at, boolean isReachable, String newStatus, String newProblem, String newAlert,
+                   Instant alertedAt, boolean isStale, List<ServerState> serverStates) {
+        return new ZoneState(zone, serial, server, at, changedAt, isReachable, newStatus, newProblem, keys,
+                validation, rrsigExpires, newAlert, alertedAt, soaExpire, serialChangedAt, isStale, cds, cdnskey,
+                parentDs, dsValidated, serverStates);
     }
 }

@@ -27,7 +27,8 @@ class PayloadsTest {
         KeyInfo ksk = infos.stream().filter(k -> k.keytag() == 20179).findFirst().orElseThrow();
         JsonObject o = JsonParser.parseString(Json.object(Payloads.key(ksk))).getAsJsonObject();
         assertEquals(List.of("zone", "keytag", "flags", "role", "state", "revoked", "algorithm", "algorithm_name",
-                "bits", "ttl", "ds_sha256", "ds_sha384", "first_seen"), List.copyOf(o.keySet()));
+                "bits", "ttl", "ds_sha256", "ds_sha384", "first_seen", "cds", "add_holddown_until"), List.copyOf(o.keySet()));
+        assertEquals("2026-12-22T06:30:00Z", o.get("add_holddown_until").getAsString()); // RFC 5011: +30 days
         assertEquals("d1.aa", o.get("zone").getAsString());
         assertEquals(20179, o.get("keytag").getAsInt());
         assertEquals("active", o.get("state").getAsString());
@@ -40,6 +41,8 @@ class PayloadsTest {
         KeyInfo revoked = infos.stream().filter(KeyInfo::revoked).findFirst().orElseThrow();
         JsonObject r = JsonParser.parseString(Json.object(Payloads.key(revoked))).getAsJsonObject();
         assertEquals(826, r.get("original_keytag").getAsInt());
+        assertEquals("2026-11-22T06:30:00Z", r.get("revoked_at").getAsString());
+        assertEquals("2026-12-22T06:30:00Z", r.get("remove_holddown_until").getAsString());
         assertFalse(r.has("ds_sha256"));
     }
 
@@ -53,7 +56,7 @@ class PayloadsTest {
         List<DNSKEYRecord> keys = Fixtures.keys("d1.aa.dnskey");
         List<KeyInfo> infos = KeyAnalyzer.analyze(Fixtures.snapshot(keys,
                 List.of(Fixtures.key(keys, 20179)), List.of(Fixtures.key(keys, 8510))), List.of(), NOW);
-        ZoneState s = new ZoneState("d1.aa", 7, "127.0.0.1:53", NOW, NOW, true, ZoneState.keyProblem(infos), infos);
+        ZoneState s = Fixtures.state("d1.aa", 7, infos, NOW);
         JsonObject o = JsonParser.parseString(Json.object(Payloads.zoneState(s))).getAsJsonObject();
         assertEquals("ok", o.get("status").getAsString());
         assertEquals("", o.get("problem").getAsString());
@@ -62,6 +65,7 @@ class PayloadsTest {
         assertEquals("[8510]", o.get("zsk_keytags").toString());
         assertEquals("[954]", o.get("revoked_keytags").toString());
         assertEquals("[41542,64898]", o.get("standby_keytags").toString());
-        assertEquals("error", s.unreachable(NOW, "timeout").status());
+        assertEquals("error", s.unreachable(NOW, "timeout", List.of()).status());
+        assertEquals("secure", o.get("validation").getAsString());
     }
 }

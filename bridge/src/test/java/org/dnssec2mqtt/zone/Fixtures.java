@@ -5,7 +5,9 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSKEYRecord;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.RRSIGRecord;
@@ -46,8 +48,18 @@ public final class Fixtures {
     /** A snapshot where {@code ksks} sign the DNSKEY RRset and {@code zsks} the SOA. */
     public static ZoneSnapshot snapshot(List<DNSKEYRecord> keys, List<DNSKEYRecord> ksks, List<DNSKEYRecord> zsks) {
         Name zone = keys.isEmpty() ? Name.root : keys.get(0).getName();
-        return new ZoneSnapshot(zone, "127.0.0.1:53", 2026112201, 1209600, keys,
+        return new ZoneSnapshot(zone, "127.0.0.1:53", soa(zone, 2026112201), keys,
                 ksks.stream().map(k -> sig(k, Type.DNSKEY)).toList(),
-                zsks.stream().map(k -> sig(k, Type.SOA)).toList());
+                zsks.stream().map(k -> sig(k, Type.SOA)).toList(), List.of(), List.of());
+    }
+
+    public static SOARecord soa(Name zone, long serial) {
+        return new SOARecord(zone, DClass.IN, 300, zone, zone, serial, 3600, 600, 1209600, 300);
+    }
+
+    /** A reachable, ok state holding {@code keys}. */
+    public static ZoneState state(String zone, long serial, List<KeyInfo> keys, Instant at) {
+        return new ZoneState(zone, serial, "127.0.0.1:53", at, at, true, "ok", "", keys, "secure", null, "ok",
+                null, 1209600, at, false, List.of(), List.of(), null, null, List.of());
     }
 }
