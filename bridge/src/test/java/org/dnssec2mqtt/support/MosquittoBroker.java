@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -29,7 +30,8 @@ import org.testcontainers.utility.DockerImageName;
  *         Map.of("passwd", hashedLines, "acl", aclText));
  * }</pre>
  *
- * <p>Persistence is always off, so every broker starts without retained messages.
+ * <p>Persistence is off (except with {@link #startLocalExact}, whose config decides), so every
+ * broker starts without retained messages.
  */
 public final class MosquittoBroker implements AutoCloseable {
     private static final String IMAGE = "eclipse-mosquitto:2";
@@ -114,7 +116,30 @@ public final class MosquittoBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * The local {@code /usr/sbin/mosquitto} with {@code config} as its <em>whole</em> mosquitto.conf
+     * (nothing added, unlike {@link #start(String, Map)}), after replacing {@code ${port}} with a
+     * free port and {@code ${dir}} with the directory holding {@code files}. For testing a config
+     * file as shipped: it must contain its own {@code listener ${port} 127.0.0.1}. No container
+     * variant, because the shipped paths and user are those of a local install.
+     */
+    public static MosquittoBroker startLocalExact(String config, Map<String, String> files) {
+        return startLocal(files, (port, dir) -> config.replace("${port}", Integer.toString(port))
+                .replace("${dir}", dir.toString()));
+    }
+
     private static MosquittoBroker startLocal(String config, Map<String, String> files) {
+        // mosquitto 2 needs an explicit listener, and run as root it would switch to the user
+        // "mosquitto", who cannot read our private temp directory: stay who we are.
+        return startLocal(files, (port, dir) -> "listener " + port + " 127.0.0.1\n"
+                + "persistence false\n"
+                + "log_dest stderr\n"
+                + "user " + System.getProperty("user.name") + "\n"
+                + config.replace("${dir}", dir.toString()));
+    }
+
+    private static MosquittoBroker startLocal(Map<String, String> files,
+            BiFunction<Integer, Path, String> config) {
         Path mosquitto = Peers.require("/usr/sbin/mosquitto");
         int port = FreePorts.tcp();
         try {
@@ -122,15 +147,8 @@ public final class MosquittoBroker implements AutoCloseable {
             for (Map.Entry<String, String> file : files.entrySet()) {
                 Files.writeString(dir.resolve(file.getKey()), file.getValue(), StandardCharsets.UTF_8);
             }
-            // mosquitto 2 needs an explicit listener, and run as root it would switch to the user
-            // "mosquitto", who cannot read our private temp directory: stay who we are.
-            String conf = "listener " + port + " 127.0.0.1\n"
-                    + "persistence false\n"
-                    + "log_dest stderr\n"
-                    + "user " + System.getProperty("user.name") + "\n"
-                    + config.replace("${dir}", dir.toString());
             Path confFile = dir.resolve("mosquitto.conf");
-            Files.writeString(confFile, conf, StandardCharsets.UTF_8);
+            Files.writeString(confFile, config.apply(port, dir), StandardCharsets.UTF_8);
             Process process = new ProcessBuilder(mosquitto.toString(), "-c", confFile.toString())
                     .directory(dir.toFile())
                     .redirectErrorStream(true)

@@ -20,6 +20,7 @@ public final class Peers {
             Map.entry("nsd-control", "nsd"),
             Map.entry("nsd-checkconf", "nsd"),
             Map.entry("mosquitto", "mosquitto"),
+            Map.entry("mosquitto_passwd", "mosquitto"),
             Map.entry("mosquitto_pub", "mosquitto-clients"),
             Map.entry("mosquitto_sub", "mosquitto-clients"),
             Map.entry("ldns-keygen", "ldnsutils"),
@@ -35,7 +36,13 @@ public final class Peers {
             Map.entry("kdig", "knot-dnsutils"),
             Map.entry("knotd", "knot"),
             Map.entry("knotc", "knot"),
-            Map.entry("pdns_server", "pdns-server"));
+            Map.entry("keymgr", "knot"),
+            Map.entry("dnssec-settime", "bind9-utils"),
+            Map.entry("pdns_server", "pdns-server"),
+            Map.entry("pdnsutil", "pdns-server"),
+            Map.entry("pdns_control", "pdns-server"),
+            Map.entry("sqlite3", "sqlite3"),
+            Map.entry("schema.sqlite3.sql", "pdns-backend-sqlite3"));
 
     /** Where Debian puts programs; a non-root PATH often lacks the sbin directories. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
