@@ -29,7 +29,7 @@ import org.xbill.DNS.Type;
  */
 public final class DemoZone {
     static final long TTL = 300;
-    private static final Duration VALIDITY = Duration.ofDays(14);
+    private static final Duration VALIDITY = Duration.ofDays(30);
 
     private final Name name;
     private final Clock clock;

@@ -169,7 +169,8 @@ class ConfigLoaderTest {
     @Test
     void unknownKeyFarFromAnyListsTheKnownKeys() throws Exception {
         assertEquals(List.of("colour: unknown key; known keys are notify.listen, notify.allow, notify.require-tsig,"
-                + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, poll.full-interval,"
+                + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, dns.resolver, poll.soa-interval,"
+                + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, data.dir, keylog.file,"
                 + " zones.<zone>.servers, zones.<zone>.tsig-key"), problems("colour = blue\n", Map.of()));
