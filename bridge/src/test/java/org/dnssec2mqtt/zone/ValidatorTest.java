@@ -1,0 +1,92 @@
+package org.dnssec2mqtt.zone;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.dnssec2mqtt.demo.DemoZone;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.DNSKEYRecord;
+
+/** Validation on answers really signed with ECDSAP256SHA256, checked at chosen instants. */
+class ValidatorTest {
+    static final Instant NOW = Signed.SIGNED_AT.plus(Duration.ofHours(1));
+
+    static ZoneSnapshot signedAnswer() {
+        DemoZone z = Signed.zone();
+        z.addKey(true, true);
+        z.addKey(false, true);
+        return Signed.snapshot(z);
+    }
+
+    @Test
+    void validAnswerIsSecure() {
+        Validator.Result r = Validator.validate(signedAnswer(), NOW);
+        assertEquals("secure", r.result(), r.problem());
+        assertEquals(Signed.SIGNED_AT.plus(Duration.ofDays(30)), r.earliestExpiry());
+    }
+
+    @Test
+    void expiredSignaturesAreBogusForTimeOnly() {
+        Validator.Result r = Validator.validate(signedAnswer(), Signed.SIGNED_AT.plus(Duration.ofDays(31)));
+        assertEquals("bogus", r.result());
+        assertTrue(r.expiredOnly());
+        assertTrue(r.problem().contains("expired"), r.problem());
+    }
+
+    @Test
+    void notYetValidSignaturesAreBogus() {
+        Validator.Result r = Validator.validate(signedAnswer(), Signed.SIGNED_AT.minus(Duration.ofDays(1)));
+        assertEquals("bogus", r.result());
+        assertTrue(r.problem().contains("not valid before"), r.problem());
+    }
+
+    @Test
+    void tamperedKeyRdataIsBogus() {
+        ZoneSnapshot a = signedAnswer();
+        List<DNSKEYRecord> keys = new ArrayList<>();
+        for (DNSKEYRecord k : a.keys()) {
+            byte[] key = k.getKey().clone();
+            key[10] ^= 1; // one bit of the public key
+            keys.add(new DNSKEYRecord(k.getName(), k.getDClass(), k.getTTL(), k.getFlags(), k.getProtocol(),
+                    k.getAlgorithm(), key));
+        }
+        Validator.Result r = Validator.validate(Signed.withKeys(a, keys), NOW);
+        assertEquals("bogus", r.result());
+        assertFalse(r.expiredOnly());
+    }
+
+    @Test
+    void signaturesByAKeyOutsideTheSetAreBogus() {
+        ZoneSnapshot a = signedAnswer();
+        DemoZone other = Signed.zone();
+        other.addKey(true, true);
+        other.addKey(false, true);
+        ZoneSnapshot b = Signed.snapshot(other);
+        // keys of one zone, signatures of another: the wrong key
+        Validator.Result r = Validator.validate(Signed.withSigs(a, b.dnskeySigs(), b.soaSigs()), NOW);
+        assertEquals("bogus", r.result());
+        assertTrue(r.problem().contains("no RRSIG by a key in the DNSKEY RRset"), r.problem());
+    }
+
+    @Test
+    void missingSignaturesAreBogusAndNoKeysIsUnsigned() {
+        ZoneSnapshot a = signedAnswer();
+        assertEquals("bogus", Validator.validate(Signed.withSigs(a, List.of(), a.soaSigs()), NOW).result());
+        assertEquals("unsigned", Validator.validate(Signed.withKeys(Signed.withSigs(a, List.of(), List.of()), List.of()), NOW).result());
+    }
+
+    @Test
+    void aRevokedKeyAloneVouchesForNothing() {
+        DemoZone z = Signed.zone();
+        DemoZone.Key ksk = z.addKey(true, true);
+        z.addKey(false, true);
+        z.revoke(ksk);
+        Validator.Result r = Validator.validate(Signed.snapshot(z), NOW);
+        assertEquals("bogus", r.result(), "only the revoked key signs the DNSKEY RRset");
+    }
+}

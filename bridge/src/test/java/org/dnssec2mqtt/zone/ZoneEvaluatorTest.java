@@ -1,0 +1,204 @@
+package org.dnssec2mqtt.zone;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.dnssec2mqtt.demo.DemoZone;
+import org.dnssec2mqtt.mqtt.Json;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.CDNSKEYRecord;
+import org.xbill.DNS.CDSRecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSKEYRecord;
+import org.xbill.DNS.DNSSEC;
+import org.xbill.DNS.DSRecord;
+
+class ZoneEvaluatorTest {
+    static final Instant T0 = Signed.SIGNED_AT.plus(Duration.ofHours(1));
+    static final ZoneEvaluator.Settings S = ZoneEvaluator.Settings.DEFAULTS;
+    /** For tests that jump weeks ahead: staleness off, so it does not mix in. */
+    static final ZoneEvaluator.Settings FRESH = new ZoneEvaluator.Settings(7, Duration.ofDays(1), 0);
+
+    DemoZone zone = Signed.zone();
+    DemoZone.Key ksk = zone.addKey(true, true);
+    DemoZone.Key zsk = zone.addKey(false, true);
+
+    static List<String> types(ZoneEvaluator.Outcome o) {
+        return o.events().stream().map(Event::type).toList();
+    }
+
+    static ServerState server(String name, long serial, boolean match, boolean lagging) {
+        return new ServerState(name, serial, "", List.of(), match, lagging, T0);
+    }
+
+    ZoneEvaluator.Outcome first(ZoneEvaluator.ParentDs ds) {
+        return ZoneEvaluator.full(null, false, new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), ds), S, T0);
+    }
+
+    ZoneEvaluator.Outcome next(ZoneState before, ZoneSnapshot answer, ZoneEvaluator.ParentDs ds, Instant at) {
+        return ZoneEvaluator.full(before, true, new ZoneEvaluator.Observation(answer, List.of(), ds), S, at);
+    }
+
+    @Test
+    void firstSightIsSecureAndOk() {
+        ZoneEvaluator.Outcome o = first(null);
+        assertEquals(List.of("zone_added"), types(o));
+        assertEquals("secure", o.state().validation());
+        assertEquals("ok", o.state().status(), o.state().problem());
+        assertEquals(Signed.SIGNED_AT.plus(Duration.ofDays(30)), o.state().rrsigExpires());
+    }
+
+    @Test
+    void bogusAnswerNeverRetractsKeysAndSaysSoOnce() {
+        ZoneState s = first(null).state();
+        ZoneSnapshot a = Signed.snapshot(zone);
+        DemoZone other = Signed.zone();
+        other.addKey(true, true);
+        ZoneSnapshot spoofed = Signed.withSigs(Signed.withKeys(a, List.of(other.keys().get(0).record())),
+                a.dnskeySigs(), a.soaSigs());
+        ZoneEvaluator.Outcome o = next(s, spoofed, null, T0);
+        assertEquals(List.of("dnskey_bogus"), types(o));
+        assertEquals(s.keys(), o.state().keys(), "keys kept");
+        assertEquals("error", o.state().status());
+        assertEquals(List.of(), types(next(o.state(), spoofed, null, T0)), "said once");
+        assertEquals(List.of(), types(next(o.state(), a, null, T0)), "a good answer again: keys unchanged, quiet");
+        assertEquals("ok", next(o.state(), a, null, T0).state().status());
+    }
+
+    @Test
+    void expiryWarnsRemindsExpiresAndClears() {
+        ZoneState s = first(null).state();
+        // 24 days later: 6 days left < rrsig.warn-days 7
+        ZoneEvaluator.Outcome warn = ZoneEvaluator.quick(s, List.of(), FRESH, Signed.SIGNED_AT.plus(Duration.ofDays(24)));
+        assertEquals(List.of("rrsig_expiring"), types(warn));
+        assertEquals(6.0, warn.events().get(0).get("rrsig_days_left"));
+        assertEquals(Event.HIGH, warn.events().get(0).priority());
+        assertEquals("warning", warn.state().status());
+        // 12 hours later: no repeat; a day later: a reminder
+        Instant t1 = Signed.SIGNED_AT.plus(Duration.ofDays(24)).plus(Duration.ofHours(12));
+        assertEquals(List.of(), types(ZoneEvaluator.quick(warn.state(), List.of(), FRESH, t1)));
+        ZoneEvaluator.Outcome remind = ZoneEvaluator.quick(warn.state(), List.of(), FRESH, Signed.SIGNED_AT.plus(Duration.ofDays(25)));
+        assertEquals(List.of("rrsig_expiring"), types(remind));
+        assertEquals(true, remind.events().get(0).get("reminder"));
+        // past the expiration: expired, error
+        ZoneEvaluator.Outcome expired = ZoneEvaluator.quick(remind.state(), List.of(), FRESH, Signed.SIGNED_AT.plus(Duration.ofDays(31)));
+        assertEquals(List.of("rrsig_expired"), types(expired));
+        assertEquals("error", expired.state().status());
+        // a signer that works again (here with fresh keys) brings fresh signatures: rrsig_ok
+        DemoZone resigned = new DemoZone(Signed.ZONE, 200, java.time.Clock.fixed(Signed.SIGNED_AT.plus(Duration.ofDays(31)), java.time.ZoneOffset.UTC));
+        resigned.addKey(true, true);
+        resigned.addKey(false, true);
+        ZoneEvaluator.Outcome ok = next(expired.state(), Signed.snapshot(resigned), null, Signed.SIGNED_AT.plus(Duration.ofDays(31)));
+        assertTrue(types(ok).contains("rrsig_ok"), types(ok).toString());
+    }
+
+    @Test
+    void signaturesShorterThanSoaExpireWarn() {
+        // SOA expire of the demo zone is 14 days; at 17 days signed, 13 days are left: > 7, < 14
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(first(null).state(), List.of(), FRESH, Signed.SIGNED_AT.plus(Duration.ofDays(17)));
+        assertEquals(List.of(), types(o));
+        assertEquals("warning", o.state().status());
+        assertTrue(o.state().problem().contains("sooner than the SOA expire (14.0 days)"), o.state().problem());
+    }
+
+    @Test
+    void cdsAndCdnskeyMarkTheKeysTheyPointAt() {
+        ZoneState s = first(null).state();
+        DNSKEYRecord k = ksk.record();
+        CDSRecord cds = new CDSRecord(k.getName(), DClass.IN, 300, DNSSEC.Digest.SHA256, k);
+        ZoneEvaluator.Outcome o = next(s, Signed.snapshot(zone, List.of(cds), List.of()), null, T0);
+        assertEquals(List.of("cds_changed"), types(o));
+        assertEquals(List.of(ksk.tag()), o.events().get(0).get("cds_keytags"));
+        assertTrue(o.state().keys().stream().filter(x -> x.keytag() == ksk.tag()).findFirst().orElseThrow().cds());
+        assertFalse(o.state().keys().stream().filter(x -> x.keytag() == zsk.tag()).findFirst().orElseThrow().cds());
+
+        CDNSKEYRecord delete = new CDNSKEYRecord(k.getName(), DClass.IN, 300, 0, 3, 0, new byte[] {0});
+        ZoneEvaluator.Outcome del = next(o.state(), Signed.snapshot(zone, List.of(), List.of(delete)), null, T0);
+        assertEquals(List.of("cds_changed"), types(del));
+        assertEquals(true, del.events().get(0).get("cds_delete"));
+    }
+
+    @Test
+    void parentDsIsMatchedMissingSeenGoneAndOrphaned() {
+        DNSKEYRecord k = ksk.record();
+        DSRecord ds = new DSRecord(k.getName(), DClass.IN, 3600, DNSSEC.Digest.SHA256, k);
+        ZoneEvaluator.Outcome o = first(new ZoneEvaluator.ParentDs(List.of(ds), true));
+        KeyInfo info = o.state().keys().stream().filter(x -> x.keytag() == ksk.tag()).findFirst().orElseThrow();
+        assertEquals(Boolean.TRUE, info.dsAtParent());
+        assertNull(o.state().keys().stream().filter(x -> x.keytag() == zsk.tag()).findFirst().orElseThrow().dsAtParent());
+        assertEquals("ok", o.state().status(), o.state().problem());
+        assertEquals(true, o.state().dsValidated());
+
+        // the DS disappears: ds_gone and ds_missing (the KSK is active)
+        ZoneEvaluator.Outcome gone = next(o.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(), false), T0);
+        assertEquals(List.of("ds_gone", "ds_missing"), types(gone));
+        assertEquals("warning", gone.state().status());
+
+        // a DS for a key the zone does not have: ds_orphan, high; the only DS → error
+        DemoZone other = Signed.zone();
+        DSRecord stranger = new DSRecord(k.getName(), DClass.IN, 3600, DNSSEC.Digest.SHA256, other.addKey(true, true).record());
+        ZoneEvaluator.Outcome orphan = next(gone.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(stranger), false), T0);
+        assertEquals(List.of("ds_orphan"), types(orphan));
+        assertEquals(Event.HIGH, orphan.events().get(0).priority());
+        assertEquals("error", orphan.state().status());
+
+        // both: the orphan stays (no new event), the key's DS is seen again
+        ZoneEvaluator.Outcome both = next(orphan.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(stranger, ds), false), T0);
+        assertEquals(List.of("ds_seen"), types(both));
+        assertEquals("warning", both.state().status());
+    }
+
+    @Test
+    void laggingServerIsNamedOnceAndSyncedOnce() {
+        ZoneState s = first(null).state();
+        List<ServerState> lag = List.of(server("a:53", 101, true, false), server("b:53", 100, true, true));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.full(s, true, new ZoneEvaluator.Observation(Signed.snapshot(zone), lag, null), S, T0);
+        assertEquals(List.of("server_lagging"), types(o));
+        Event e = o.events().get(0);
+        assertEquals("b:53", e.get("server"));
+        assertEquals(100L, e.get("serial"));
+        assertEquals(101L, e.get("expected_serial"));
+        assertEquals("warning", o.state().status());
+        assertEquals(List.of(), types(ZoneEvaluator.quick(o.state(), lag, S, T0)));
+        List<ServerState> synced = List.of(server("a:53", 101, true, false), server("b:53", 101, true, false));
+        assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(o.state(), synced, S, T0)));
+    }
+
+    @Test
+    void staleWhenTheSerialDoesNotMoveForHalfTheSoaExpire() {
+        ZoneState s = first(null).state();
+        // SOA expire 14 days, share 0.5: stale after 7 days; the signatures (30 days) are fine
+        assertEquals(List.of(), types(ZoneEvaluator.quick(s, List.of(), S, T0.plus(Duration.ofDays(6)))));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s, List.of(), S, T0.plus(Duration.ofDays(8)));
+        assertEquals(List.of("zone_stale"), types(o));
+        assertTrue(o.state().stale());
+        assertEquals(List.of(), types(ZoneEvaluator.quick(o.state(), List.of(), S, T0.plus(Duration.ofDays(9)))));
+    }
+
+    @Test
+    void rfc5011TimelineIsFixedOnceSetAndSurvivesARestart() {
+        ZoneState s = first(null).state();
+        KeyInfo k = s.keys().stream().filter(x -> x.keytag() == ksk.tag()).findFirst().orElseThrow();
+        assertEquals(T0.plus(Duration.ofDays(30)), k.addHolddownUntil());
+        assertNull(k.revokedAt());
+        zone.revoke(ksk);
+        DemoZone.Key ksk2 = zone.addKey(true, true);
+        assertTrue(ksk2.tag() > 0);
+        Instant t1 = T0.plus(Duration.ofDays(3));
+        ZoneState revoked = next(s, Signed.snapshot(zone), null, t1).state();
+        // a restart: the state goes through its JSON form
+        ZoneState reloaded = Json.GSON.fromJson(Json.GSON.toJson(revoked), ZoneState.class);
+        assertEquals(revoked, reloaded);
+        ZoneState later = next(reloaded, Signed.snapshot(zone), null, t1.plus(Duration.ofDays(2))).state();
+        KeyInfo r = later.keys().stream().filter(KeyInfo::revoked).findFirst().orElseThrow();
+        assertEquals(T0, r.firstSeen());
+        assertEquals(T0.plus(Duration.ofDays(30)), r.addHolddownUntil());
+        assertEquals(t1, r.revokedAt());
+        assertEquals(t1.plus(Duration.ofDays(30)), r.removeHolddownUntil());
+    }
+}
