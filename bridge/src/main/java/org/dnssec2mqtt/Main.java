@@ -32,7 +32,8 @@ import org.xbill.DNS.TextParseException;
 
 /**
  * Command line: {@code [--config FILE] [--check-config]} runs (or checks the config of) the
- * bridge; {@code check <zone> --server host[:port] [--config FILE]} asks once and prints the keys.
+ * bridge; {@code check <zone> --server host[:port] [--config FILE]} asks once and prints the keys;
+ * {@code demo [--interval 5s] [--config FILE]} runs the bridge with a rolling in-process zone.
  * Exit codes: 0 fine, 1 failed (bad config, no keys), 2 bad usage.
  */
 public final class Main {
@@ -40,11 +41,14 @@ public final class Main {
     static final String USAGE = """
             usage: dnssec2mqtt [--config FILE] [--check-config]
                    dnssec2mqtt check <zone> --server host[:port] [--config FILE]
+                   dnssec2mqtt demo [--interval 5s] [--config FILE]
               --config FILE    properties file (see bridge/dnssec2mqtt.properties); without it, defaults
                                and DNSSEC2MQTT_* environment variables only
               --check-config   validate the configuration, list every problem, exit 0 (valid) or 1
               check            query a zone's DNSKEY RRset once and print each key; exit 0 when the
                                server answered keys, 1 when it did not
+              demo             run the bridge with an in-process zone, demo.example, whose keys
+                               roll every --interval; watch with mosquitto_sub -v -t 'dnssec/#'
             """;
 
     private Main() {}
@@ -79,6 +83,10 @@ public final class Main {
         if (rest.contains("--version")) {
             out.println("dnssec2mqtt " + VERSION);
             return 0;
+        }
+        if (!rest.isEmpty() && rest.get(0).equals("demo")) {
+            // the demo builds its own config: its defaults under the file and environment
+            return org.dnssec2mqtt.demo.Demo.run(rest.subList(1, rest.size()), configFile, env, out, err);
         }
         Config config;
         try {

@@ -101,6 +101,12 @@ public final class DemoZone {
         resign();
     }
 
+    /** Stops a key signing; it stays published (stand-by), as after a pre-publish ZSK roll. Re-signs. */
+    public synchronized void retire(Key k) {
+        k.signs = false;
+        resign();
+    }
+
     /** Sets the REVOKE bit (the tag changes); the key keeps signing the DNSKEY RRset. Re-signs. */
     public synchronized void revoke(Key k) {
         DNSKEYRecord r = k.record;

@@ -175,9 +175,7 @@ public final class ZoneFetcher {
             throw new DnsQueryException(zone, where, "interrupted");
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
-            String why = c instanceof java.net.SocketTimeoutException || c instanceof TimeoutException
-                    ? "timeout after " + timeout.toSeconds() + "s"
-                    : c.getClass().getSimpleName() + ": " + c.getMessage();
+            String why = describe(c);
             throw new DnsQueryException(zone, where, why, c instanceof IOException ? c : new IOException(c));
         }
         if (key != null && (answer.getTSIG() == null || !answer.isVerified())) {
@@ -195,6 +193,23 @@ public final class ZoneFetcher {
                     + zone + " " + Type.string(type) + "; got " + (q == null ? "none" : q.getName() + " " + Type.string(q.getType())) + ")");
         }
         return answer;
+    }
+
+    /** What went wrong, in words an operator can act on (dnsjava's exceptions often say "null"). */
+    private String describe(Throwable c) {
+        if (c instanceof java.net.SocketTimeoutException || c instanceof TimeoutException) {
+            return "timeout after " + timeout.toSeconds() + "s";
+        }
+        if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException) {
+            return "connection refused or closed: is the server running on that address and port?";
+        }
+        if (c instanceof java.net.PortUnreachableException) {
+            return "port unreachable: nothing listens there";
+        }
+        if (c instanceof java.net.UnknownHostException) {
+            return "unknown host " + c.getMessage();
+        }
+        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getClass().getSimpleName() + ": " + c.getMessage();
     }
 
     private SimpleResolver resolver(QueryTarget server) {
