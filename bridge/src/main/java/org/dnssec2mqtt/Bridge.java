@@ -96,6 +96,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         volatile ZoneState state; // null until the first check ends (for learned zones: succeeds)
         volatile boolean confirmed; // a check has succeeded at least once
         volatile QueryTarget learnedFrom; // source of the latest accepted NOTIFY, at dns.query-port
+        volatile List<HostPort> nameServers = List.of(); // zones.<zone>.use-ns: the NS RRset's addresses
         int failures;
         boolean pollScheduled;
         boolean running;
@@ -372,6 +373,11 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     /** Asks every server for SOA, DNSKEY, CDS and CDNSKEY; the newest answer is the one trusted. */
     private Result fullCheck(Zone z, List<QueryTarget> targets) {
         dnskeyFetches.incrementAndGet();
+        Config.ZoneConfig zc = config.zones().get(z.name);
+        if (zc != null && zc.useNs()) {
+            refreshNameServers(z, targets.get(0));
+            targets = targets(z);
+        }
         List<ZoneSnapshot> answers = new ArrayList<>();
         List<DnsQueryException> errors = new ArrayList<>();
         List<Object> byTarget = new ArrayList<>();
@@ -440,6 +446,22 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         return conclude(z, o);
     }
 
+    /** zones.<zone>.use-ns: the addresses of the zone's NS RRset join its configured servers. */
+    private void refreshNameServers(Zone z, QueryTarget first) {
+        try {
+            List<HostPort> found = new ArrayList<>();
+            for (String address : fetcher.nameServerAddresses(z.name, first, resolver)) {
+                found.add(new HostPort(address, config.dnsQueryPort()));
+            }
+            if (!found.equals(z.nameServers)) {
+                log.info("zone={} name servers: {}", z.display, found);
+            }
+            z.nameServers = List.copyOf(found);
+        } catch (DnsQueryException e) {
+            log.debug("zone={} NS RRset not available from {}: {}; keeping {}", z.display, first, e.reason(), z.nameServers);
+        }
+    }
+
     /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server. */
     private static Set<String> rdata(ZoneSnapshot a) {
         Set<String> out = new HashSet<>();
@@ -460,8 +482,13 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         }
         Name keyName = zc == null ? null : zc.tsigKey();
         List<QueryTarget> out = new ArrayList<>();
-        for (HostPort hp : servers) {
-            out.add(new QueryTarget(hp, keyName, keyName == null ? null : config.tsigKeys().get(keyName)));
+        Set<String> seen = new HashSet<>();
+        List<HostPort> all = new ArrayList<>(servers);
+        all.addAll(z.nameServers);
+        for (HostPort hp : all) {
+            if (seen.add(hp.toString())) {
+                out.add(new QueryTarget(hp, keyName, keyName == null ? null : config.tsigKeys().get(keyName)));
+            }
         }
         return out;
     }

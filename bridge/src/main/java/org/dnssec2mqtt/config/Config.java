@@ -64,6 +64,9 @@ public record Config(
         /** zones.&lt;zone&gt;.*: configured zones, keyed by absolute lower-case name. */
         Map<Name, ZoneConfig> zones) {
 
-    /** Per-zone settings: {@code zones.<zone>.servers} and {@code zones.<zone>.tsig-key}. */
-    public record ZoneConfig(Name zone, List<HostPort> servers, Name tsigKey) {}
+    /**
+     * Per-zone settings: {@code zones.<zone>.servers}, {@code zones.<zone>.tsig-key}, and
+     * {@code zones.<zone>.use-ns} (also ask every name server of the zone's NS RRset).
+     */
+    public record ZoneConfig(Name zone, List<HostPort> servers, Name tsigKey, boolean useNs) {}
 }

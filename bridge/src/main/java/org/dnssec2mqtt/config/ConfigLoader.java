@@ -279,7 +279,7 @@ public final class ConfigLoader {
             return "unknown key; did you mean '" + near + "'?";
         }
         return "unknown key; known keys are " + String.join(", ", BY_NAME.keySet())
-                + ", zones.<zone>.servers, zones.<zone>.tsig-key";
+                + ", zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns";
     }
 
     /** The candidate at most 2 edits away from {@code word} (typos, {@code _} for {@code -}), or null. */
@@ -600,9 +600,11 @@ public final class ConfigLoader {
         Map<Name, Map<String, String>> settings = new TreeMap<>(); // zone -> setting -> file key
         for (String key : zoneValues.keySet()) {
             String rest = key.substring(ZONES.length());
-            String setting = rest.endsWith(".servers") ? "servers" : rest.endsWith(".tsig-key") ? "tsig-key" : null;
+            String setting = rest.endsWith(".servers") ? "servers" : rest.endsWith(".tsig-key") ? "tsig-key"
+                    : rest.endsWith(".use-ns") ? "use-ns" : null;
             if (setting == null) {
-                problems.add(key + ": unknown zone setting; expected zones.<zone>.servers or zones.<zone>.tsig-key");
+                problems.add(key + ": unknown zone setting; expected zones.<zone>.servers, zones.<zone>.tsig-key"
+                        + " or zones.<zone>.use-ns");
                 continue;
             }
             String zoneText = rest.substring(0, rest.length() - setting.length() - 1);
@@ -651,7 +653,17 @@ public final class ConfigLoader {
                     problems.add(tsigKeyKey + ": bad key name " + ex.getMessage());
                 }
             }
-            zones.put(zone, new ZoneConfig(zone, servers, tsigKey));
+            boolean useNs = false;
+            String useNsKey = e.getValue().get("use-ns");
+            String useNsValue = useNsKey == null ? "" : zoneValues.get(useNsKey);
+            if (!useNsValue.isEmpty()) {
+                try {
+                    useNs = bool(useNsValue);
+                } catch (IllegalArgumentException ex) {
+                    problems.add(useNsKey + ": " + ex.getMessage());
+                }
+            }
+            zones.put(zone, new ZoneConfig(zone, servers, tsigKey, useNs));
         }
         return Collections.unmodifiableMap(zones);
     }

@@ -116,6 +116,51 @@ public final class ZoneFetcher {
         return new DsAnswer(out, answer.getHeader().getFlag(Flags.AD));
     }
 
+    /**
+     * The addresses of the zone's name servers: the NS RRset as {@code server} serves it, each
+     * name's A and AAAA asked of {@code server} too (in-zone glue) and, for names it does not
+     * answer, of {@code resolver} when there is one.
+     */
+    public List<String> nameServerAddresses(Name zone, QueryTarget server, QueryTarget resolver) throws DnsQueryException {
+        List<String> out = new ArrayList<>();
+        for (Record r : query(zone, Type.NS, server).getSection(Section.ANSWER)) {
+            if (!(r instanceof org.xbill.DNS.NSRecord ns) || !r.getName().equals(zone)) {
+                continue;
+            }
+            List<String> found = addresses(ns.getTarget(), server, false);
+            if (found.isEmpty() && resolver != null) {
+                found = addresses(ns.getTarget(), resolver, true);
+            }
+            if (found.isEmpty()) {
+                log.debug("zone={} name server {} has no address we can find", zone, ns.getTarget());
+            }
+            for (String a : found) {
+                if (!out.contains(a)) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<String> addresses(Name host, QueryTarget server, boolean recursive) {
+        List<String> out = new ArrayList<>();
+        for (int type : new int[] {Type.A, Type.AAAA}) {
+            try {
+                for (Record r : query(host, type, server, recursive).getSection(Section.ANSWER)) {
+                    if (r instanceof org.xbill.DNS.ARecord a && r.getName().equals(host)) {
+                        out.add(a.getAddress().getHostAddress());
+                    } else if (r instanceof org.xbill.DNS.AAAARecord a && r.getName().equals(host)) {
+                        out.add(a.getAddress().getHostAddress());
+                    }
+                }
+            } catch (DnsQueryException e) {
+                // not this server's name, or no such record: try the next source
+            }
+        }
+        return out;
+    }
+
     /** A DS RRset and whether a validating resolver vouched for it (AD bit, RFC 4035 §3.2.3). */
     public record DsAnswer(List<DSRecord> records, boolean validated) {}
 

@@ -157,7 +157,7 @@ class ConfigLoaderTest {
         tsig.keyfile = /nonexistent/tsig.key          | tsig.keyfile: cannot read '/nonexistent/tsig.key': no such file
         mqtt.passwrd = x                              | mqtt.passwrd: unknown key; did you mean 'mqtt.password'?
         notify.require_tsig = true                    | notify.require_tsig: unknown key; did you mean 'notify.require-tsig'?
-        zones.example.org.server = ns1                | zones.example.org.server: unknown zone setting; expected zones.<zone>.servers or zones.<zone>.tsig-key
+        zones.example.org.server = ns1                | zones.example.org.server: unknown zone setting; expected zones.<zone>.servers, zones.<zone>.tsig-key or zones.<zone>.use-ns
         zones..servers = ns1                          | zones..servers: no zone name; expected zones.<zone>.servers
         zones.a..b.servers = ns1                      | zones.a..b.servers: bad zone name 'a..b': invalid empty label
         zones.example.org.servers = ns1:0             | zones.example.org.servers: port must be 1-65535 (is '0')
@@ -173,7 +173,7 @@ class ConfigLoaderTest {
                 + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, data.dir, keylog.file,"
-                + " zones.<zone>.servers, zones.<zone>.tsig-key"), problems("colour = blue\n", Map.of()));
+                + " zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
     }
 
     @Test
@@ -190,7 +190,7 @@ class ConfigLoaderTest {
                 "dns.timeout: set more than once in " + dir.resolve("dnssec2mqtt.properties") + "; keep one",
                 "frobnicate: unknown key; known keys are " + String.join(", ",
                         ConfigLoader.KEYS.stream().map(ConfigLoader.Key::name).toList())
-                        + ", zones.<zone>.servers, zones.<zone>.tsig-key",
+                        + ", zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns",
                 "dns.query-port: port must be 1-65535 (is '70000')",
                 "dns.timeout: must be more than 0 (is '0s')",
                 "dns.transport: expected tcp or udp; got 'quic' (set by DNSSEC2MQTT_DNS_TRANSPORT)",
@@ -353,6 +353,7 @@ class ConfigLoaderTest {
                 zones.example.org.tsig-key = Notify-Key
                 zones.0/25.2.0.192.in-addr.arpa.tsig-key = notify-key.
                 zones.example.net.servers =
+                zones.example.net.use-ns = true
                 """.formatted(keys), Map.of());
         Name org = Name.fromString("example.org.");
         Name classless = Name.fromString("0/25.2.0.192.in-addr.arpa.");
@@ -360,10 +361,10 @@ class ConfigLoaderTest {
         Name key = Name.fromString("notify-key.");
         assertEquals(List.of(classless, org, net).stream().sorted().toList(), List.copyOf(c.zones().keySet()));
         assertEquals(new ZoneConfig(org, List.of(new HostPort("ns1.example.org", 53), new HostPort("2001:db8::1", 5300)),
-                key), c.zones().get(org));
+                key, false), c.zones().get(org));
         assertEquals("example.org.", c.zones().get(org).zone().toString(), "lower-cased");
-        assertEquals(new ZoneConfig(classless, List.of(new HostPort("192.0.2.53", 53)), key), c.zones().get(classless));
-        assertEquals(new ZoneConfig(net, List.of(new HostPort("192.0.2.53", 53)), null), c.zones().get(net));
+        assertEquals(new ZoneConfig(classless, List.of(new HostPort("192.0.2.53", 53)), key, false), c.zones().get(classless));
+        assertEquals(new ZoneConfig(net, List.of(new HostPort("192.0.2.53", 53)), null, true), c.zones().get(net));
     }
 
     @Test
