@@ -59,6 +59,13 @@ public final class Main {
         if (code >= 0) {
             System.exit(code);
         }
+        // Every bridge thread is a daemon (and Paho's may not have started yet): keep the JVM up
+        // until a signal runs the shutdown hook, which stops the bridge and publishes offline.
+        try {
+            new java.util.concurrent.CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** @return an exit code, or -1 when the bridge is running (until the JVM is stopped) */
