@@ -51,7 +51,7 @@ import org.xbill.DNS.TextParseException;
 public final class Bridge implements MqttLink.Session, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Bridge.class);
     /** Zones learned from NOTIFY that never answered yet; junk traffic must not grow memory. */
-    static final int MAX_UNCONFIRMED = 1000;
+    static final int MAX_UNCONFIRMED = 20_000;
     /** First checks of a learned zone before it is forgotten. */
     static final int LEARN_ATTEMPTS = 4;
     static final Duration MAX_RETRY = Duration.ofMinutes(5);
@@ -70,6 +70,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     private final AtomicLong checks = new AtomicLong();
     private final AtomicLong dnskeyFetches = new AtomicLong();
     private final AtomicLong skippedNotifies = new AtomicLong();
+    private final AtomicLong capped = new AtomicLong();
     private final ZoneEvaluator.Settings settings;
     private final QueryTarget resolver;
     private volatile MqttLink mqtt;
@@ -204,8 +205,12 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         Zone z = zones.get(n.zone());
         if (z == null) {
             if (unconfirmed.get() >= MAX_UNCONFIRMED) {
-                log.debug("notify: zone={} source={} ignored: {} unconfirmed zones already", n.zone(),
-                        n.source().getHostAddress(), MAX_UNCONFIRMED);
+                long n2 = capped.incrementAndGet();
+                if (n2 == 1 || n2 % 1000 == 0) {
+                    log.warn("notify: zone={} source={} ignored: {} zones learned from NOTIFY are still unconfirmed"
+                            + " ({} ignored so far); configure zones.<zone>.servers for large fleets", n.zone(),
+                            n.source().getHostAddress(), MAX_UNCONFIRMED, n2);
+                }
                 return;
             }
             Zone fresh = new Zone(n.zone(), false);
@@ -213,7 +218,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             if (z == null) {
                 z = fresh;
                 unconfirmed.incrementAndGet();
-                log.info("notify: zone={} source={} not known yet; checking it", fresh.display,
+                log.debug("notify: zone={} source={} not known yet; checking it", fresh.display,
                         n.source().getHostAddress());
             }
         }
@@ -499,15 +504,17 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         ZoneState after = o.state();
         z.state = after;
         z.failures = 0;
-        if (before == null || !sameButCheckTime(before, after)) {
-            save(after);
-        }
+        // Publish first, then persist: subscribers should not wait on the disk. A crash in
+        // between re-raises the same events at the next start, never loses them.
         publishKeys(after.zone(), o.keysBefore(), after.keys());
         publishServers(after.zone(), before == null ? List.of() : before.servers(), after.servers());
         publishState(after);
         for (Event e : o.events()) {
-            log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
             publishEvent(e);
+            log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
+        }
+        if (before == null || !sameButCheckTime(before, after)) {
+            save(after);
         }
         if (keyLog != null && !o.events().isEmpty()) {
             try {

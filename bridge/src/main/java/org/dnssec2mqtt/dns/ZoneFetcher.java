@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -67,36 +68,39 @@ public final class ZoneFetcher {
 
     /** SOA, DNSKEY, CDS and CDNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
     public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
-        SoaAnswer soa = soa(zone, server);
-        Message keyAnswer = query(zone, Type.DNSKEY, server);
+        Pending soaQuery = send(zone, Type.SOA, server, false);
+        Pending keyQuery = send(zone, Type.DNSKEY, server, false);
+        Pending cdsQuery = send(zone, Type.CDS, server, false);
+        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false);
+        Message soaAnswer = receive(soaQuery);
+        SOARecord soa = soa(zone, server, soaAnswer);
+        Message keyAnswer = receive(keyQuery);
         List<DNSKEYRecord> keys = new ArrayList<>();
         for (Record r : keyAnswer.getSection(Section.ANSWER)) {
             if (r instanceof DNSKEYRecord k && r.getName().equals(zone)) {
                 keys.add(k);
             }
         }
+        // RFC 7344 §4: the child publishes these at the apex; absent is the normal case. A server
+        // that cannot answer them (old software) must not fail the whole check.
         List<CDSRecord> cds = new ArrayList<>();
         List<CDNSKEYRecord> cdnskey = new ArrayList<>();
-        if (!keys.isEmpty()) {
-            // RFC 7344 §4: the child publishes these at the apex; absent is the normal case. A
-            // server that cannot answer them (old software) must not fail the whole check.
-            try {
-                for (Record r : query(zone, Type.CDS, server).getSection(Section.ANSWER)) {
-                    if (r instanceof CDSRecord c && r.getName().equals(zone)) {
-                        cds.add(c);
-                    }
+        try {
+            for (Record r : receive(cdsQuery).getSection(Section.ANSWER)) {
+                if (r instanceof CDSRecord c && r.getName().equals(zone)) {
+                    cds.add(c);
                 }
-                for (Record r : query(zone, Type.CDNSKEY, server).getSection(Section.ANSWER)) {
-                    if (r instanceof CDNSKEYRecord c && r.getName().equals(zone)) {
-                        cdnskey.add(c);
-                    }
-                }
-            } catch (DnsQueryException e) {
-                log.debug("zone={} server={} no CDS/CDNSKEY: {}", zone, server, e.reason());
             }
+            for (Record r : receive(cdnskeyQuery).getSection(Section.ANSWER)) {
+                if (r instanceof CDNSKEYRecord c && r.getName().equals(zone)) {
+                    cdnskey.add(c);
+                }
+            }
+        } catch (DnsQueryException e) {
+            log.debug("zone={} server={} no CDS/CDNSKEY: {}", zone, server, e.reason());
         }
-        return new ZoneSnapshot(zone, server.toString(), soa.soa(), keys,
-                sigs(keyAnswer, zone, Type.DNSKEY), soa.sigs(), cds, cdnskey);
+        return new ZoneSnapshot(zone, server.toString(), soa, keys,
+                sigs(keyAnswer, zone, Type.DNSKEY), sigs(soaAnswer, zone, Type.SOA), cds, cdnskey);
     }
 
     /**
@@ -190,45 +194,63 @@ public final class ZoneFetcher {
     }
 
     private Message query(Name zone, int type, QueryTarget server, boolean recursive) throws DnsQueryException {
-        try {
-            return queryOnce(zone, type, server, recursive);
-        } catch (DnsQueryException first) {
-            if (!(first.getCause() instanceof IOException)) {
-                throw first;
-            }
-            log.debug("zone={} server={} type={} retrying after: {}", zone, server, Type.string(type), first.reason());
-            return queryOnce(zone, type, server, recursive);
-        }
+        return receive(send(zone, type, server, recursive));
     }
 
-    private Message queryOnce(Name zone, int type, QueryTarget server, boolean recursive) throws DnsQueryException {
-        String where = server.toString();
-        TSIG key = server.key();
+    /** A query on its way: sent at once, so several to one server overlap (one round trip, not four). */
+    private record Pending(Name zone, int type, QueryTarget server, boolean recursive,
+                           CompletableFuture<Message> answer) {}
+
+    private Pending send(Name zone, int type, QueryTarget server, boolean recursive) {
         Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
         if (!recursive) {
             query.getHeader().unsetFlag(Flags.RD); // we ask authoritative servers
         }
-        SimpleResolver resolver = resolver(server);
-        Message answer;
+        return new Pending(zone, type, server, recursive,
+                resolver(server).sendAsync(query, executor).toCompletableFuture());
+    }
+
+    /** Waits for a sent query; retries once on an I/O failure (a pooled connection the server closed). */
+    private Message receive(Pending p) throws DnsQueryException {
         try {
-            answer = resolver.sendAsync(query, executor).toCompletableFuture()
-                    .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            return check(p, await(p));
+        } catch (DnsQueryException first) {
+            if (!(first.getCause() instanceof IOException)) {
+                throw first;
+            }
+            log.debug("zone={} server={} type={} retrying after: {}", p.zone(), p.server(), Type.string(p.type()),
+                    first.reason());
+            Pending again = send(p.zone(), p.type(), p.server(), p.recursive());
+            return check(again, await(again));
+        }
+    }
+
+    private Message await(Pending p) throws DnsQueryException {
+        String where = p.server().toString();
+        try {
+            return p.answer().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new DnsQueryException(zone, where, "timeout after " + timeout.toSeconds() + "s");
+            throw new DnsQueryException(p.zone(), where, "timeout after " + timeout.toSeconds() + "s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DnsQueryException(zone, where, "interrupted");
+            throw new DnsQueryException(p.zone(), where, "interrupted");
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
-            String why = describe(c);
-            throw new DnsQueryException(zone, where, why, c instanceof IOException ? c : new IOException(c));
+            throw new DnsQueryException(p.zone(), where, describe(c), c instanceof IOException ? c : new IOException(c));
         }
-        if (key != null && (answer.getTSIG() == null || !answer.isVerified())) {
-            // dnsjava hands back answers whose TSIG failed; RFC 8945 §5.3 says drop them.
-            throw new DnsQueryException(zone, where, "the answer's TSIG (key " + server.keyName()
+    }
+
+    /** TSIG, rcode and question of an answer; RFC 8945 §5.3 and RFC 5452 §9.1 say drop what fails. */
+    private static Message check(Pending p, Message answer) throws DnsQueryException {
+        String where = p.server().toString();
+        Name zone = p.zone();
+        int type = p.type();
+        if (p.server().key() != null && (answer.getTSIG() == null || !answer.isVerified())) {
+            // dnsjava hands back answers whose TSIG failed
+            throw new DnsQueryException(zone, where, "the answer's TSIG (key " + p.server().keyName()
                     + ") does not verify; check that both sides use the same secret");
         }
-        if (answer.getRcode() != Rcode.NOERROR && !(recursive && answer.getRcode() == Rcode.NXDOMAIN)) {
+        if (answer.getRcode() != Rcode.NOERROR && !(p.recursive() && answer.getRcode() == Rcode.NXDOMAIN)) {
             throw new DnsQueryException(zone, where, "rcode " + Rcode.string(answer.getRcode())
                     + " for " + Type.string(type));
         }

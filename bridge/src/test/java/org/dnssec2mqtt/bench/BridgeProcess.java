@@ -21,10 +21,14 @@ final class BridgeProcess implements AutoCloseable {
     final long startNanos;
     final Path log;
 
+    /** The JVM options of the README's run command: the contract counts them as part of the product. */
+    static final List<String> README_JVM_OPTIONS = List.of("-Xms16m", "-Xmx256m", "-XX:+UseSerialGC");
+
     BridgeProcess(Path jar, Path config, List<String> jvmOptions, Path log) {
         this.log = log;
         List<String> command = new ArrayList<>();
         command.add("java");
+        command.addAll(README_JVM_OPTIONS);
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
         try {
