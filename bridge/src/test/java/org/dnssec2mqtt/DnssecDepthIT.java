@@ -111,7 +111,8 @@ class DnssecDepthIT {
                     assertEquals(oldTag, orphan.get("keytag").getAsInt());
                     mqtt.await(m -> m.topic().equals("dnssec/example.test/events") && m.payload().contains("\"ds_missing\"")
                             && json(m).get("keytag").getAsInt() == child.keyTag(ksk2), WAIT);
-                    JsonObject response = json(mqtt.await("dnssec/_bridge/response/recheck", WAIT));
+                    JsonObject response = json(mqtt.await(m -> m.topic().equals("dnssec/_bridge/response/recheck")
+                            && m.payload().contains("\"transaction\":\"x\""), WAIT));
                     assertEquals("error", response.getAsJsonObject("data").get("status").getAsString());
                     assertTrue(response.getAsJsonObject("data").get("problem").getAsString()
                             .startsWith("no DS at the parent matches a DNSKEY"), response.toString());
