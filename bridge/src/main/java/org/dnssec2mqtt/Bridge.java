@@ -25,6 +25,7 @@ import org.dnssec2mqtt.dns.DnsQueryException;
 import org.dnssec2mqtt.dns.NotifyRequest;
 import org.dnssec2mqtt.dns.QueryTarget;
 import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.mqtt.HomeAssistant;
 import org.dnssec2mqtt.mqtt.Json;
 import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.Payloads;
@@ -74,6 +75,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     private final ZoneEvaluator.Settings settings;
     private final QueryTarget resolver;
     private volatile MqttLink mqtt;
+    private final HomeAssistant homeAssistant; // null unless homeassistant.enabled
 
     /** Why a check runs. {@code force} fetches DNSKEY even when the serial did not move. */
     public enum Cause {
@@ -125,6 +127,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         this.keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
         this.settings = new ZoneEvaluator.Settings(config.rrsigWarnDays(), config.rrsigReminder(), config.pollStaleShare());
         this.resolver = config.dnsResolver() == null ? null : QueryTarget.unsigned(config.dnsResolver());
+        this.homeAssistant = config.homeassistantEnabled() ? new HomeAssistant(config.homeassistantPrefix(), topics, Main.VERSION) : null;
         for (Config.ZoneConfig z : config.zones().values()) {
             zones.put(z.zone(), new Zone(z.zone(), true));
         }
@@ -153,6 +156,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     /** Attaches the MQTT link; call before {@link #start}. */
     public void attach(MqttLink link) {
         this.mqtt = link;
+        if (homeAssistant != null) {
+            link.subscribe(homeAssistant.statusTopic()); // its birth message asks for discovery again
+        }
     }
 
     public Topics topics() {
@@ -555,6 +561,10 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             if (z.failures >= LEARN_ATTEMPTS) {
                 if (zones.remove(z.name, z)) {
                     unconfirmed.decrementAndGet();
+                    MqttLink m = mqtt;
+                    if (homeAssistant != null && m != null && z.state != null) { // a stored state made it known
+                        homeAssistant.clear(z.state.zone(), m::retain);
+                    }
                     log.warn("zone={} forgotten: learned from a NOTIFY but {} checks failed (last: {})",
                             z.display, z.failures, why);
                 }
@@ -661,6 +671,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     private void publishState(ZoneState s) {
         MqttLink m = mqtt;
         if (m != null) {
+            if (homeAssistant != null) {
+                homeAssistant.announce(s.zone(), m::retain); // once per zone and MQTT session
+            }
             m.retain(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
         }
     }
@@ -679,6 +692,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     public void connected() {
         MqttLink m = mqtt;
         int n = 0;
+        if (homeAssistant != null) {
+            homeAssistant.forgetAnnounced(); // publishState below announces every zone again
+        }
         for (Zone z : zones.values()) {
             ZoneState s = z.state;
             if (s == null) {
@@ -698,6 +714,11 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
 
     @Override
     public void request(String topic, byte[] payload) {
+        if (homeAssistant != null && homeAssistant.isBirth(topic, payload)) { // Home Assistant (re)started
+            homeAssistant.forgetAnnounced();
+            zones.values().stream().map(z -> z.state).filter(s -> s != null).forEach(s -> homeAssistant.announce(s.zone(), mqtt::retain));
+            return;
+        }
         String command = topics.commandOf(topic);
         if (command == null) {
             return;

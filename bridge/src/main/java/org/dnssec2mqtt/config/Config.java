@@ -57,6 +57,10 @@ public record Config(
         InetSocketAddress mqttEmbeddedListen,
         /** mqtt.topic-prefix. */
         String mqttTopicPrefix,
+        /** homeassistant.enabled: publish Home Assistant discovery configs. */
+        boolean homeassistantEnabled,
+        /** homeassistant.prefix: Home Assistant's discovery prefix. */
+        String homeassistantPrefix,
         /** data.dir. */
         Path dataDir,
         /** keylog.file, nullable. */

@@ -120,6 +120,10 @@ public final class ConfigLoader {
                     "Address (IP literal:port) of the embedded broker, when `mqtt.url` is unset"),
             new Key("mqtt.topic-prefix", "dnssec",
                     "First topic level of everything published; no `+`, `#`, leading or trailing `/`"),
+            new Key("homeassistant.enabled", "false",
+                    "`true`: publish Home Assistant MQTT discovery configs, one device per zone"),
+            new Key("homeassistant.prefix", "homeassistant",
+                    "Home Assistant's discovery prefix; its birth message is read from `<prefix>/status`"),
             new Key("data.dir", "./data", "Directory for state (embedded broker's store)"),
             new Key("keylog.file", null, "File to append every key change to; unset = none"));
 
@@ -186,6 +190,8 @@ public final class ConfigLoader {
         String mqttClientId = one("mqtt.client-id", s -> s);
         InetSocketAddress mqttEmbeddedListen = one("mqtt.embedded.listen", ConfigLoader::socketAddress);
         String mqttTopicPrefix = one("mqtt.topic-prefix", ConfigLoader::topicPrefix);
+        Boolean homeassistantEnabled = one("homeassistant.enabled", ConfigLoader::bool);
+        String homeassistantPrefix = one("homeassistant.prefix", ConfigLoader::topicPrefix);
         Path dataDir = one("data.dir", ConfigLoader::path);
         Path keylogFile = one("keylog.file", ConfigLoader::path);
         Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
@@ -196,7 +202,7 @@ public final class ConfigLoader {
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
                 rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
-                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, dataDir, keylogFile, zones);
+                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, zones);
     }
 
     // ---- sources -------------------------------------------------------------------------------

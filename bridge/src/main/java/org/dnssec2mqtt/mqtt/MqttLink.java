@@ -10,9 +10,12 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -54,7 +57,7 @@ public final class MqttLink implements AutoCloseable {
         /** Called on the session thread after every connect: republish everything retained. */
         void connected();
 
-        /** Called on the session thread for each message on the request filter. */
+        /** Called on the session thread for each message on the request filter or an extra filter. */
         void request(String topic, byte[] payload);
     }
 
@@ -71,6 +74,7 @@ public final class MqttLink implements AutoCloseable {
     private final Deque<Parked> parkedEvents = new ArrayDeque<>();
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
+    private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile boolean closing;
     private Thread connector;
 
@@ -88,6 +92,11 @@ public final class MqttLink implements AutoCloseable {
             return t;
         });
         client.setCallback(new Callback());
+    }
+
+    /** Also subscribes to {@code filter} on every connect (e.g. Home Assistant's status); call before {@link #start}. */
+    public void subscribe(String filter) {
+        extraFilters.add(filter);
     }
 
     /** Connects in the background, retrying until the broker answers; returns at once. */
@@ -222,10 +231,14 @@ public final class MqttLink implements AutoCloseable {
 
     private void onConnected(boolean reconnect) {
         log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
-        try {
-            client.subscribe(topics.requestFilter(), QOS).waitForCompletion(10_000);
-        } catch (MqttException e) {
-            log.warn("mqtt: cannot subscribe to {}: {}", topics.requestFilter(), e.getMessage());
+        List<String> filters = new ArrayList<>(List.of(topics.requestFilter()));
+        filters.addAll(extraFilters);
+        for (String filter : filters) {
+            try {
+                client.subscribe(filter, QOS).waitForCompletion(10_000);
+            } catch (MqttException e) {
+                log.warn("mqtt: cannot subscribe to {}: {}", filter, e.getMessage());
+            }
         }
         retain(topics.bridgeState(), Payloads.online());
         Map<String, byte[]> retained;

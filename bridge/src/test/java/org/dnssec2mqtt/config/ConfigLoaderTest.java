@@ -76,6 +76,8 @@ class ConfigLoaderTest {
         assertEquals("dnssec2mqtt", c.mqttClientId());
         assertEquals(new InetSocketAddress("127.0.0.1", 1883), c.mqttEmbeddedListen());
         assertEquals("dnssec", c.mqttTopicPrefix());
+        assertFalse(c.homeassistantEnabled());
+        assertEquals("homeassistant", c.homeassistantPrefix());
         assertEquals(Path.of("./data"), c.dataDir());
         assertNull(c.keylogFile());
         assertEquals(Map.of(), c.zones());
@@ -172,8 +174,9 @@ class ConfigLoaderTest {
                 + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, dns.resolver, poll.soa-interval,"
                 + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
-                + " mqtt.embedded.listen, mqtt.topic-prefix, data.dir, keylog.file,"
-                + " zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
+                + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
+                + " zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue
+", Map.of()));
     }
 
     @Test
@@ -207,10 +210,24 @@ class ConfigLoaderTest {
         "mqtt.embedded.listen, DNSSEC2MQTT_MQTT_EMBEDDED_LISTEN",
         "mqtt.password-file,   DNSSEC2MQTT_MQTT_PASSWORD_FILE",
         "poll.full-interval,   DNSSEC2MQTT_POLL_FULL_INTERVAL",
+        "homeassistant.enabled, DNSSEC2MQTT_HOMEASSISTANT_ENABLED",
+        "homeassistant.prefix, DNSSEC2MQTT_HOMEASSISTANT_PREFIX",
     })
     void environmentNames(String key, String envName) {
         assertEquals(envName, ConfigLoader.KEYS.stream()
                 .filter(k -> k.name().equals(key)).findFirst().orElseThrow().envName());
+    }
+
+    @Test
+    void homeAssistantFromFileAndEnvironment() throws Exception {
+        Config c = load("homeassistant.enabled = true\nhomeassistant.prefix = from-file\n",
+                Map.of("DNSSEC2MQTT_HOMEASSISTANT_PREFIX", "ha"));
+        assertTrue(c.homeassistantEnabled());
+        assertEquals("ha", c.homeassistantPrefix());
+        assertTrue(load("", Map.of("DNSSEC2MQTT_HOMEASSISTANT_ENABLED", "TRUE")).homeassistantEnabled());
+        assertEquals(List.of("homeassistant.enabled: expected true or false; got 'yes'",
+                "homeassistant.prefix: must not contain the wildcards '+' or '#' (is 'ha/#')"),
+                problems("homeassistant.enabled = yes\nhomeassistant.prefix = ha/#\n", Map.of()));
     }
 
     @Test

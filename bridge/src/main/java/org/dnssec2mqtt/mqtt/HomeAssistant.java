@@ -1,0 +1,204 @@
+package org.dnssec2mqtt.mqtt;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import org.dnssec2mqtt.zone.Zones;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TextParseException;
+
+/**
+ * Home Assistant MQTT discovery: one device per zone ("DNSSEC example.com") with five entities
+ * that all read the zone's retained state topic, so nothing beyond the discovery configs is
+ * published. Building topics and JSON is pure ({@link #configs}); the only state is which zones
+ * were announced in the current MQTT session, so a zone is announced once per session, not on
+ * every check.
+ *
+ * <p>Discovery topics are {@code <prefix>/<component>/dnssec2mqtt/<zone id>_<entity>/config}
+ * (the discovery format {@code <discovery_prefix>/<component>/[<node_id>/]<object_id>/config}).
+ * The zone id is {@link #objectId}: {@code example.com} → {@code example_com}, the root →
+ * {@code root}.
+ */
+public final class HomeAssistant {
+    /** The discovery node id: one per bridge, whatever the zones. */
+    public static final String NODE_ID = "dnssec2mqtt";
+
+    /** The entities of one zone: component, entity suffix, and the config fields of its own. */
+    private record Entity(String component, String suffix, Map<String, Object> fields) {}
+
+    private static final List<Entity> ENTITIES = List.of(
+            // value_json['keys'], not value_json.keys: Jinja would find the dict's keys() method
+            new Entity("sensor", "keys", fields(
+                    "name", "Keys",
+                    "value_template", "{{ value_json['keys'] }}",
+                    "state_class", "measurement",
+                    "entity_category", "diagnostic",
+                    "icon", "mdi:key-chain")),
+            new Entity("sensor", "ksk_keytags", fields(
+                    "name", "KSK key tags",
+                    "value_template", "{{ ((value_json.ksk_keytags + value_json.csk_keytags) | join(', ')) or 'none' }}",
+                    "icon", "mdi:key")),
+            // rrsig_days_left is absent before the first signed answer; "None" makes the sensor unknown
+            new Entity("sensor", "rrsig_days_left", fields(
+                    "name", "Signature days left",
+                    "value_template", "{{ value_json.rrsig_days_left | default(None) }}",
+                    "device_class", "duration",
+                    "unit_of_measurement", "d",
+                    "state_class", "measurement",
+                    "icon", "mdi:calendar-clock")),
+            new Entity("sensor", "changed_at", fields(
+                    "name", "Key set changed",
+                    "value_template", "{{ value_json.changed_at }}",
+                    "device_class", "timestamp")),
+            new Entity("binary_sensor", "problem", fields(
+                    "name", "Problem",
+                    "value_template", "{{ 'OFF' if value_json.status == 'ok' else 'ON' }}",
+                    "payload_on", "ON",
+                    "payload_off", "OFF",
+                    "device_class", "problem",
+                    "json_attributes_topic", null))); // filled in: the state topic, so `problem` shows
+
+    private final String prefix;
+    private final Topics topics;
+    private final String version;
+    /** Zones whose discovery went out in this MQTT session. */
+    private final Set<String> announced = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param prefix the discovery prefix ({@code homeassistant.prefix})
+     * @param topics the bridge's topics: the state topics and availability live there
+     * @param version the bridge version, shown as the device's software version
+     */
+    public HomeAssistant(String prefix, Topics topics, String version) {
+        this.prefix = prefix;
+        this.topics = topics;
+        this.version = version;
+    }
+
+    /** {@code <prefix>/status}: Home Assistant's birth ({@code online}) and last will. */
+    public String statusTopic() {
+        return prefix + "/status";
+    }
+
+    /** True for Home Assistant's birth message: it (re)started and wants discovery again. */
+    public boolean isBirth(String topic, byte[] payload) {
+        return topic.equals(statusTopic()) && new String(payload, StandardCharsets.UTF_8).trim().equals("online");
+    }
+
+    /**
+     * The zone's discovery configs, topic → JSON, in a fixed order. {@code zone} is the payload form
+     * ({@code example.com}, root {@code .}).
+     */
+    public Map<String, String> configs(String zone) {
+        String id = objectId(zone);
+        Map<String, Object> availability = new LinkedHashMap<>();
+        availability.put("topic", topics.bridgeState());
+        availability.put("value_template", "{{ value_json.state }}");
+        availability.put("payload_available", "online");
+        availability.put("payload_not_available", "offline");
+        Map<String, Object> device = new LinkedHashMap<>();
+        device.put("identifiers", List.of(NODE_ID + "_" + id));
+        device.put("name", "DNSSEC " + zone);
+        device.put("manufacturer", NODE_ID);
+        device.put("model", NODE_ID);
+        device.put("sw_version", version);
+        String state = topics.zoneState(zone);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Entity e : ENTITIES) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("name", e.fields().get("name"));
+            c.put("unique_id", NODE_ID + "_" + id + "_" + e.suffix());
+            c.put("state_topic", state);
+            for (Map.Entry<String, Object> f : e.fields().entrySet()) {
+                if (!f.getKey().equals("name")) {
+                    c.put(f.getKey(), f.getKey().equals("json_attributes_topic") ? state : f.getValue());
+                }
+            }
+            c.put("availability", List.of(availability));
+            c.put("device", device);
+            out.put(topic(e, id), Json.object(c));
+        }
+        return out;
+    }
+
+    /** Every discovery topic of the zone. */
+    public List<String> configTopics(String zone) {
+        String id = objectId(zone);
+        return ENTITIES.stream().map(e -> topic(e, id)).toList();
+    }
+
+    private String topic(Entity e, String id) {
+        return prefix + "/" + e.component() + "/" + NODE_ID + "/" + id + "_" + e.suffix() + "/config";
+    }
+
+    /** Publishes the zone's discovery (retained) unless it already went out in this session. */
+    public void announce(String zone, BiConsumer<String, String> retain) {
+        if (announced.add(zone)) {
+            configs(zone).forEach(retain);
+        }
+    }
+
+    /** A new session (reconnect, Home Assistant restart): every zone is announced again. */
+    public void forgetAnnounced() {
+        announced.clear();
+    }
+
+    /** Removes the zone's entities from Home Assistant: an empty retained payload per config topic. */
+    public void clear(String zone, BiConsumer<String, String> retain) {
+        announced.remove(zone);
+        for (String t : configTopics(zone)) {
+            retain.accept(t, "");
+        }
+    }
+
+    /**
+     * The zone's part of the object id, {@code [a-z0-9_]} only and distinct for distinct zones.
+     * Labels (lower case, as on the wire) are joined with {@code _}; inside a label {@code a-z} and
+     * {@code 0-9} stay and every other byte becomes {@code __} and two hex digits ({@code -} →
+     * {@code __2d}, {@code _} → {@code __5f}, {@code /} → {@code __2f}). Labels are never empty, so
+     * a run of one {@code _} is a label break, two start an escape, three are both: the id reads
+     * back to exactly one zone. The root is {@code root}; a zone literally named {@code root} is
+     * {@code __72oot} so the two cannot meet. So {@code 0/25.2.0.192.in-addr.arpa} is
+     * {@code 0__2f25_2_0_192_in__2daddr_arpa}.
+     */
+    public static String objectId(String zone) {
+        Name name;
+        try {
+            name = Zones.parse(zone);
+        } catch (TextParseException e) {
+            throw new IllegalArgumentException("not a zone name: '" + zone + "'", e);
+        }
+        if (name.equals(Name.root)) {
+            return "root";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < name.labels() - 1; i++) { // the last label is the root's empty one
+            byte[] label = name.getLabel(i); // length byte, then the label's bytes
+            if (i > 0) {
+                sb.append('_');
+            }
+            for (int j = 1; j < label.length; j++) {
+                int c = label[j] & 0xff;
+                if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                    sb.append((char) c);
+                } else {
+                    sb.append("__").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+                }
+            }
+        }
+        String id = sb.toString();
+        return id.equals("root") ? "__72oot" : id;
+    }
+
+    private static Map<String, Object> fields(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}
