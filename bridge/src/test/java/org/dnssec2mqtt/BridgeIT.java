@@ -92,6 +92,21 @@ class BridgeIT {
         return mqtt.await(m -> m.topic().equals("dnssec/example.test/events") && m.payload().contains("\"event\":\"" + type + "\""), WAIT);
     }
 
+    /** The key log once it contains {@code line}; fails with its content after {@link #WAIT}. */
+    String keyLogContaining(String line) throws Exception {
+        Path file = dir.resolve("keys.log");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        String log = "";
+        while (System.nanoTime() < deadline) {
+            log = Files.exists(file) ? Files.readString(file) : "";
+            if (log.contains(line)) {
+                return log;
+            }
+            Thread.sleep(10); // polling a file: there is nothing to wait on
+        }
+        throw new AssertionError("expected '" + line + "' in the key log; got:\n" + log);
+    }
+
     void notifyBridge() throws Exception {
         assertEquals(Rcode.NOERROR, auth.notify(ZONE, notifyAt, 3));
     }
@@ -148,7 +163,8 @@ class BridgeIT {
         assertEquals(ksk.tag(), json(event("key_removed")).get("keytag").getAsInt());
         mqtt.await(m -> m.topic().equals("dnssec/example.test/keys/" + ksk.tag()) && m.payload().isEmpty(), WAIT);
 
-        String log = Files.readString(dir.resolve("keys.log"));
+        // the key log is written right after the publishes: wait for its last line
+        String log = keyLogContaining("; Key-ID " + ksk.tag() + " ; key_removed ");
         assertTrue(log.contains("; Key-ID " + oldTag + " ; zone_added "), log);
         assertTrue(log.contains(" IN DNSKEY 385 3 13 "), log);
         assertTrue(log.contains("; Key-ID " + ksk.tag() + " ; key_removed "), log);
@@ -220,8 +236,7 @@ class BridgeIT {
         // The start-up check's event may go out before this subscriber connects (events are not
         // retained), so read it from the key log; the key topic is retained.
         assertEquals("standby", json(mqtt.await("dnssec/example.test/keys/" + added.tag(), WAIT)).get("state").getAsString());
-        String log = Files.readString(dir.resolve("keys.log"));
-        assertTrue(log.contains("; Key-ID " + added.tag() + " ; key_added "), log);
+        String log = keyLogContaining("; Key-ID " + added.tag() + " ; key_added ");
         assertEquals(2, log.split(" ; zone_added ", -1).length - 1, log); // one line per key of the first sight, none since
         mqtt.expectNone(m -> m.payload().contains("zone_added"), Duration.ofMillis(300));
     }
