@@ -80,8 +80,22 @@ public final class MqttRecorder implements AutoCloseable {
                 options.setUserName(user);
                 options.setPassword(password.toCharArray());
             }
-            client.connect(options);
-            client.subscribe(filter, 1);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    client.connect(options);
+                    client.subscribe(filter, 1);
+                    break;
+                } catch (MqttException e) {
+                    // Moquette 0.17 now and then drops a connection that arrives while it is still
+                    // settling in; a refused login is not retried
+                    if (e.getReasonCode() != MqttException.REASON_CODE_CONNECTION_LOST || attempt == 3) {
+                        throw e;
+                    }
+                    if (client.isConnected()) {
+                        client.disconnect();
+                    }
+                }
+            }
         } catch (MqttException e) {
             throw new IllegalStateException("cannot subscribe to " + filter + " at " + url + ": " + e, e);
         }
