@@ -31,6 +31,8 @@ import java.util.List;
  *
  * <p>NOTIFY: Knot 3.2 sends NOTIFY over TCP only (a UDP-only listener never hears it), and when
  * the NOTIFY is TSIG-signed it verifies the TSIG on the reply. It NOTIFYs every zone at start-up.
+ * A zone NOTIFYd with a TSIG key also lets that key query it ({@code acl: action: query}): without
+ * such an ACL Knot answers TSIG-signed queries with BADKEY.
  */
 public final class KnotServer extends AuthoritativeServer<KnotServer> {
     /**
@@ -191,6 +193,16 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
         if (remotes.length() > 0) {
             conf.append("remote:\n").append(remotes);
         }
+        if (!keys.isEmpty()) {
+            // Knot answers a TSIG-signed query with BADKEY unless an ACL allows that key to query
+            // (the bridge signs its queries with zones.<zone>.tsig-key): one "query" ACL per key
+            conf.append("acl:\n");
+            for (TsigKey key : keys.values()) {
+                conf.append("  - id: query-").append(key.name()).append('\n')
+                        .append("    key: ").append(key.name()).append('\n')
+                        .append("    action: query\n");
+            }
+        }
         conf.append("policy:\n")
                 .append("  - id: test\n")
                 .append("    algorithm: ecdsap256sha256\n")
@@ -210,6 +222,9 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
                     .append("    dnssec-policy: test\n");
             if (zone.notifyPort() > 0) {
                 conf.append("    notify: notify-").append(zone.name()).append('\n');
+            }
+            if (zone.tsigKeyName() != null) {
+                conf.append("    acl: query-").append(zone.tsigKeyName()).append('\n');
             }
         }
         return conf.toString();

@@ -144,6 +144,11 @@ public final class NsdServer implements AutoCloseable {
         control("reload", zone);
     }
 
+    /** Sends {@code zone}'s NOTIFYs now, serial unchanged ({@code nsd-control notify ZONE}). */
+    public void notify(String zone) {
+        control("notify", zone);
+    }
+
     /** Polls the SOA over TCP until {@code zone} serves at least {@code serial} (a reload is asynchronous). */
     public void awaitSerial(String zone, long serial, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
