@@ -102,6 +102,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         volatile List<HostPort> nameServers = List.of(); // zones.<zone>.use-ns: the NS RRset's addresses
         int failures;
         boolean pollScheduled;
+        boolean retryPending;
         boolean running;
         boolean queued;
         boolean queuedForce;
@@ -509,7 +510,9 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         ZoneState before = z.state;
         ZoneState after = o.state();
         z.state = after;
-        z.failures = 0;
+        if (after.reachable()) {
+            z.failures = 0;
+        }
         // Publish first, then persist: subscribers should not wait on the disk. A crash in
         // between re-raises the same events at the next start, never loses them.
         publishKeys(after.zone(), o.keysBefore(), after.keys());
@@ -579,19 +582,34 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             log.warn("event: zone_unreachable zone={} {}", z.display, why);
         }
         conclude(z, o);
-        z.failures = Math.max(1, z.failures);
         retryLater(z);
         return new Result(z.name, false, false, why, o.state());
     }
 
+    /** Exponential back-off with jitter (2 s, 4 s, ... 5 min); one pending retry per zone at most. */
     private void retryLater(Zone z) {
-        long base = Math.min(MAX_RETRY.toMillis(), 2000L << Math.min(z.failures - 1, 10));
+        synchronized (z) {
+            if (z.retryPending) {
+                return;
+            }
+            z.retryPending = true;
+        }
+        long base = Math.min(MAX_RETRY.toMillis(), 2000L << Math.min(Math.max(z.failures, 1) - 1, 10));
         long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1); // jitter
         timers.schedule(() -> {
+            synchronized (z) {
+                z.retryPending = false;
+            }
             if (zones.get(z.name) == z) {
                 schedule(z, Cause.RETRY);
             }
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Checks of {@code zone} that failed in a row (the back-off grows with it); null when not tracked. */
+    Integer failures(Name zone) {
+        Zone z = zones.get(zone);
+        return z == null ? null : z.failures;
     }
 
     /** The SOA poll of one zone: every poll.soa-interval, jittered by up to 10%, until it is forgotten. */

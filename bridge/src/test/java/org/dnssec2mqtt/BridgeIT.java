@@ -257,5 +257,14 @@ class BridgeIT {
         assertFalse(state.get("reachable").getAsBoolean());
         mqtt.await("dnssec/_bridge/response/recheck", WAIT);
         mqtt.expectNone(m -> m.topic().equals("dnssec/example.test/keys/" + ksk.tag()), Duration.ofMillis(300));
+
+        // Each failed check counts, so the retry back-off grows (2 s, 4 s, ... 5 min).
+        for (int i = 0; i < 3; i++) {
+            mqtt.clear();
+            mqtt.publish("dnssec/_bridge/request/recheck", "example.test", false);
+            mqtt.await("dnssec/_bridge/response/recheck", WAIT);
+        }
+        assertTrue(bridge.bridge.failures(ZONE) >= 4, "failures in a row: " + bridge.bridge.failures(ZONE));
+        mqtt.expectNone(m -> m.topic().endsWith("/events"), Duration.ofMillis(300)); // said once
     }
 }

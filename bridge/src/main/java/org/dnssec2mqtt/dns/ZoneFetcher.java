@@ -246,9 +246,18 @@ public final class ZoneFetcher {
         Name zone = p.zone();
         int type = p.type();
         if (p.server().key() != null && (answer.getTSIG() == null || !answer.isVerified())) {
-            // dnsjava hands back answers whose TSIG failed
-            throw new DnsQueryException(zone, where, "the answer's TSIG (key " + p.server().keyName()
-                    + ") does not verify; check that both sides use the same secret");
+            // dnsjava hands back answers whose TSIG failed. RFC 8945 §5.3.2: a server that rejects
+            // our key says so in the TSIG error field (BADKEY, BADSIG, BADTIME).
+            org.xbill.DNS.TSIGRecord t = answer.getTSIG();
+            if (t != null && t.getError() != Rcode.NOERROR) {
+                throw new DnsQueryException(zone, where, "the server rejected TSIG key " + p.server().keyName()
+                        + " (" + Rcode.TSIGstring(t.getError()) + "); check that it has the key, with the same"
+                        + " name, algorithm and secret, and allows queries signed with it");
+            }
+            throw new DnsQueryException(zone, where, answer.getTSIG() == null
+                    ? "the answer carries no TSIG although the query was signed with " + p.server().keyName()
+                    : "the answer's TSIG (key " + p.server().keyName() + ") does not verify; check that both sides"
+                            + " use the same secret");
         }
         if (answer.getRcode() != Rcode.NOERROR && !(p.recursive() && answer.getRcode() == Rcode.NXDOMAIN)) {
             throw new DnsQueryException(zone, where, "rcode " + Rcode.string(answer.getRcode())
