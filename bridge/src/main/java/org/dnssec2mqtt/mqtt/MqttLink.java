@@ -74,6 +74,7 @@ public final class MqttLink implements AutoCloseable {
     private final Deque<Parked> parkedEvents = new ArrayDeque<>();
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
+    private final AtomicLong connectFailures = new AtomicLong();
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile boolean closing;
     private Thread connector;
@@ -136,6 +137,7 @@ public final class MqttLink implements AutoCloseable {
                 client.connect(options).waitForCompletion(15_000);
                 return; // from here on Paho's automatic reconnect takes over
             } catch (MqttException e) {
+                connectFailures.incrementAndGet();
                 log.warn("mqtt: cannot connect to {}: {} (reason {}); retrying in {} ms",
                         settings.url(), e.getMessage(), e.getReasonCode(), delay);
             }
@@ -160,6 +162,11 @@ public final class MqttLink implements AutoCloseable {
     /** Publishes a non-retained message. */
     public void send(String topic, String payload) {
         publish(topic, payload.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    /** First-connect attempts that failed so far. */
+    public long connectFailures() {
+        return connectFailures.get();
     }
 
     /** How many publishes the broker acknowledged. */

@@ -21,6 +21,7 @@ public final class Peers {
             Map.entry("nsd-checkconf", "nsd"),
             Map.entry("mosquitto", "mosquitto"),
             Map.entry("mosquitto_passwd", "mosquitto"),
+            Map.entry("openssl", "openssl"),
             Map.entry("mosquitto_pub", "mosquitto-clients"),
             Map.entry("mosquitto_sub", "mosquitto-clients"),
             Map.entry("ldns-keygen", "ldnsutils"),
