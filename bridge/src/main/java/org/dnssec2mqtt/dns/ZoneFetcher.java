@@ -68,13 +68,11 @@ public final class ZoneFetcher {
 
     /** SOA, DNSKEY, CDS and CDNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
     public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
-        Pending soaQuery = send(zone, Type.SOA, server, false);
-        Pending keyQuery = send(zone, Type.DNSKEY, server, false);
-        Pending cdsQuery = send(zone, Type.CDS, server, false);
-        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false);
-        Message soaAnswer = receive(soaQuery);
+        // One query after the other: pipelining them on dnsjava's shared TCP connection measured
+        // 44 ms per zone against NSD (Nagle and delayed ACKs), one at a time 0.4 ms.
+        Message soaAnswer = query(zone, Type.SOA, server);
         SOARecord soa = soa(zone, server, soaAnswer);
-        Message keyAnswer = receive(keyQuery);
+        Message keyAnswer = query(zone, Type.DNSKEY, server);
         List<DNSKEYRecord> keys = new ArrayList<>();
         for (Record r : keyAnswer.getSection(Section.ANSWER)) {
             if (r instanceof DNSKEYRecord k && r.getName().equals(zone)) {
@@ -86,12 +84,12 @@ public final class ZoneFetcher {
         List<CDSRecord> cds = new ArrayList<>();
         List<CDNSKEYRecord> cdnskey = new ArrayList<>();
         try {
-            for (Record r : receive(cdsQuery).getSection(Section.ANSWER)) {
+            for (Record r : query(zone, Type.CDS, server).getSection(Section.ANSWER)) {
                 if (r instanceof CDSRecord c && r.getName().equals(zone)) {
                     cds.add(c);
                 }
             }
-            for (Record r : receive(cdnskeyQuery).getSection(Section.ANSWER)) {
+            for (Record r : query(zone, Type.CDNSKEY, server).getSection(Section.ANSWER)) {
                 if (r instanceof CDNSKEYRecord c && r.getName().equals(zone)) {
                     cdnskey.add(c);
                 }
@@ -197,7 +195,7 @@ public final class ZoneFetcher {
         return receive(send(zone, type, server, recursive));
     }
 
-    /** A query on its way: sent at once, so several to one server overlap (one round trip, not four). */
+    /** A query on its way. */
     private record Pending(Name zone, int type, QueryTarget server, boolean recursive,
                            CompletableFuture<Message> answer) {}
 
