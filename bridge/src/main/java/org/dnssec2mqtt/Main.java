@@ -55,6 +55,14 @@ public final class Main {
         if (code >= 0) {
             System.exit(code);
         }
+        // The bridge runs on daemon threads only (with an external broker nothing else keeps the
+        // JVM up: it used to exit right after start-up). Wait here until SIGTERM/SIGINT runs the
+        // shutdown hook, which closes everything.
+        try {
+            new java.util.concurrent.CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** @return an exit code, or -1 when the bridge is running (until the JVM is stopped) */

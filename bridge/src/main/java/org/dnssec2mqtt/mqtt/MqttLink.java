@@ -73,6 +73,11 @@ public final class MqttLink implements AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private volatile boolean closing;
     private Thread connector;
+    /** {@link System#nanoTime()} when the connection was lost; 0 while connected. */
+    private final AtomicLong lostAt = new AtomicLong();
+    private final AtomicLong outages = new AtomicLong();
+    /** A drain of parked messages is queued on the session thread (see {@link #park}). */
+    private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     private record Parked(String topic, byte[] payload) {}
 
@@ -158,6 +163,11 @@ public final class MqttLink implements AutoCloseable {
         return published.get();
     }
 
+    /** How many times the connection was lost and came back. */
+    public long outages() {
+        return outages.get();
+    }
+
     /** How many events were dropped because the broker was away too long. */
     public long droppedEvents() {
         return droppedEvents.get();
@@ -218,10 +228,54 @@ public final class MqttLink implements AutoCloseable {
                 parkedEvents.addLast(new Parked(topic, payload));
             }
         }
+        // A publish that saw "disconnected" just before the reconnect drained the parking lot would
+        // wait there until the next outage: if we are connected by now, drain again.
+        if (client.isConnected() && drainQueued.compareAndSet(false, true)) {
+            try {
+                sessionThread.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                drainQueued.set(false); // closing
+            }
+        }
+    }
+
+    /** Sends what was parked while connected (session thread). */
+    private void drain() {
+        drainQueued.set(false);
+        if (!client.isConnected()) {
+            return; // the next connect drains
+        }
+        Map<String, byte[]> retained;
+        Deque<Parked> events;
+        synchronized (this) {
+            retained = new LinkedHashMap<>(parkedRetained);
+            parkedRetained.clear();
+            events = new ArrayDeque<>(parkedEvents);
+            parkedEvents.clear();
+        }
+        retained.forEach((t, p) -> publish(t, p, true));
+        events.forEach(p -> publish(p.topic(), p.payload(), false));
     }
 
     private void onConnected(boolean reconnect) {
-        log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
+        long lost = lostAt.getAndSet(0);
+        int heldEvents;
+        int heldRetained;
+        synchronized (this) {
+            heldEvents = parkedEvents.size();
+            heldRetained = parkedRetained.size();
+        }
+        if (lost != 0) {
+            outages.incrementAndGet();
+            // Say how long subscribers were left without news, and what is caught up now.
+            log.warn("mqtt: broker {} was away for {} s; reconnected, republishing the retained state, "
+                    + "{} retained updates and {} events held meanwhile{}", settings.url(),
+                    String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - lost) / 1e9),
+                    heldRetained, heldEvents,
+                    droppedEvents.get() == 0 ? "" : " (" + droppedEvents.get() + " events dropped: queue full)");
+        } else {
+            log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
+        }
         try {
             client.subscribe(topics.requestFilter(), QOS).waitForCompletion(10_000);
         } catch (MqttException e) {
@@ -312,6 +366,7 @@ public final class MqttLink implements AutoCloseable {
 
         @Override
         public void connectionLost(Throwable cause) {
+            lostAt.compareAndSet(0, System.nanoTime());
             log.warn("mqtt: connection to {} lost: {}; reconnecting", settings.url(),
                     cause == null ? "unknown reason" : cause.getMessage());
         }
