@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -48,6 +49,8 @@ public final class MqttLink implements AutoCloseable {
     private static final int IN_FLIGHT = 1000;
     /** Events kept while the broker is away; beyond it the oldest are dropped (and counted). */
     static final int MAX_PARKED_EVENTS = 10_000;
+    /** How long after a connect retained key topics are collected for the sweep (see {@link #sweep}). */
+    static final long SWEEP_WINDOW_MS = 2_000;
 
     /** What the bridge does when the session (re)starts and when a request arrives. */
     public interface Session {
@@ -78,6 +81,13 @@ public final class MqttLink implements AutoCloseable {
     private final AtomicLong outages = new AtomicLong();
     /** A drain of parked messages is queued on the session thread (see {@link #park}). */
     private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Retained topics the bridge published (or cleared) since the latest connect. */
+    private final java.util.Set<String> retainedSinceConnect = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Non-empty key topics the broker replayed after the latest connect that we did not publish. */
+    private final java.util.Set<String> foundRetained = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicLong swept = new AtomicLong();
+    private volatile boolean sweeping;
 
     private record Parked(String topic, byte[] payload) {}
 
@@ -174,6 +184,9 @@ public final class MqttLink implements AutoCloseable {
     }
 
     private void publish(String topic, byte[] payload, boolean retained) {
+        if (retained) {
+            retainedSinceConnect.add(topic);
+        }
         if (!client.isConnected()) {
             park(topic, payload, retained);
             return;
@@ -281,6 +294,17 @@ public final class MqttLink implements AutoCloseable {
         } catch (MqttException e) {
             log.warn("mqtt: cannot subscribe to {}: {}", topics.requestFilter(), e.getMessage());
         }
+        retainedSinceConnect.clear();
+        foundRetained.clear();
+        sweeping = true;
+        try {
+            client.subscribe(keysFilter(), QOS).waitForCompletion(10_000);
+            CompletableFuture.runAsync(this::sweep,
+                    CompletableFuture.delayedExecutor(SWEEP_WINDOW_MS, TimeUnit.MILLISECONDS, sessionThread));
+        } catch (MqttException | java.util.concurrent.RejectedExecutionException e) {
+            sweeping = false;
+            log.debug("mqtt: no sweep of stale key topics: cannot subscribe to {}: {}", keysFilter(), e.getMessage());
+        }
         retain(topics.bridgeState(), Payloads.online());
         Map<String, byte[]> retained;
         Deque<Parked> events;
@@ -301,6 +325,44 @@ public final class MqttLink implements AutoCloseable {
             log.info("mqtt: sending {} events held while the broker was away", events.size());
         }
         events.forEach(p -> publish(p.topic(), p.payload(), false));
+    }
+
+    private String keysFilter() {
+        return topics.prefix() + "/+/keys/#";
+    }
+
+    /**
+     * Clears retained key topics that the broker still holds but the bridge no longer publishes:
+     * left behind when the process died after saving a zone's new state but before the clear of a
+     * removed key reached the broker, or when state files were lost. Runs once per connect,
+     * {@link #SWEEP_WINDOW_MS} after subscribing to the key topics (brokers replay retained
+     * messages right after SUBACK); a topic the bridge published meanwhile is never touched.
+     * Needs read access to {@code <prefix>/+/keys/#}; without it nothing arrives and nothing is swept.
+     */
+    private void sweep() {
+        sweeping = false;
+        try {
+            if (client.isConnected()) {
+                client.unsubscribe(keysFilter()).waitForCompletion(10_000);
+            }
+        } catch (MqttException e) {
+            log.debug("mqtt: unsubscribe {}: {}", keysFilter(), e.getMessage());
+        }
+        int n = 0;
+        for (String topic : foundRetained) {
+            if (!retainedSinceConnect.contains(topic)) {
+                log.info("mqtt: clearing stale retained topic {}: no such key in the bridge's state", topic);
+                publish(topic, new byte[0], true);
+                n++;
+            }
+        }
+        foundRetained.clear();
+        swept.addAndGet(n);
+    }
+
+    /** Stale retained key topics cleared by the sweeps after connects. */
+    public long swept() {
+        return swept.get();
     }
 
     /** Publishes offline (a retained last will is not stored by every broker), then disconnects. */
@@ -374,6 +436,13 @@ public final class MqttLink implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             byte[] payload = message.getPayload();
+            if (topics.commandOf(topic) == null) {
+                // a key topic replayed for the sweep (or our own publish echoed back)
+                if (sweeping && payload.length > 0 && !retainedSinceConnect.contains(topic)) {
+                    foundRetained.add(topic);
+                }
+                return;
+            }
             sessionThread.execute(() -> {
                 try {
                     session.request(topic, payload);
