@@ -89,7 +89,7 @@ public final class NotifyListener implements AutoCloseable {
     /** Per-source queues of accepted requests; {@code ready} lists the sources with work, in turn. */
     private final Map<InetAddress, ArrayDeque<NotifyRequest>> queues = new HashMap<>();
     private final ArrayDeque<InetAddress> ready = new ArrayDeque<>();
-    private final Map<InetAddress, AtomicInteger> connectionsBySource = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Integer> connectionsBySource = new ConcurrentHashMap<>();
     private final AtomicLong lastDropLog = new AtomicLong(Long.MIN_VALUE);
     private Thread dispatcher;
 
@@ -275,9 +275,7 @@ public final class NotifyListener implements AutoCloseable {
                 continue;
             }
             InetAddress source = remoteAddress(connection);
-            AtomicInteger fromSource = connectionsBySource.computeIfAbsent(source, a -> new AtomicInteger());
-            if (fromSource.incrementAndGet() > maxConnectionsPerSource) {
-                fromSource.decrementAndGet();
+            if (!takeSourceSlot(source)) {
                 stats.connectionsRejected.incrementAndGet();
                 log.debug("notify tcp connection from {} refused: {} open from that address", addr(source),
                         maxConnectionsPerSource);
@@ -286,7 +284,7 @@ public final class NotifyListener implements AutoCloseable {
             }
             if (!connectionSlots.tryAcquire()) {
                 // A cap, so that a client opening connections cannot exhaust threads or descriptors.
-                fromSource.decrementAndGet();
+                releaseSourceSlot(source);
                 stats.connectionsRejected.incrementAndGet();
                 log.debug("notify tcp connection refused: {} connections open", connections.size());
                 closeQuietly(connection);
@@ -377,12 +375,27 @@ public final class NotifyListener implements AutoCloseable {
     private void release(SocketChannel connection, InetAddress source) {
         if (connections.remove(connection)) {
             connectionSlots.release();
-            AtomicInteger fromSource = connectionsBySource.get(source);
-            if (fromSource != null && fromSource.decrementAndGet() <= 0) {
-                connectionsBySource.remove(source, fromSource);
-            }
+            releaseSourceSlot(source);
         }
         closeQuietly(connection);
+    }
+
+    /** Counts one more connection from {@code source}, unless it already holds its share. */
+    private boolean takeSourceSlot(InetAddress source) {
+        boolean[] taken = {false};
+        connectionsBySource.compute(source, (a, open) -> {
+            int n = open == null ? 0 : open;
+            if (n >= maxConnectionsPerSource) {
+                return open;
+            }
+            taken[0] = true;
+            return n + 1;
+        });
+        return taken[0];
+    }
+
+    private void releaseSourceSlot(InetAddress source) {
+        connectionsBySource.computeIfPresent(source, (a, open) -> open <= 1 ? null : open - 1);
     }
 
     private static InetAddress remoteAddress(SocketChannel connection) {
