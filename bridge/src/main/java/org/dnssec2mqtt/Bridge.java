@@ -108,6 +108,8 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
         boolean queuedForce;
         List<CompletableFuture<Result>> waiting = new ArrayList<>();
         List<CompletableFuture<Result>> queuedWaiting = new ArrayList<>();
+        /** Held while the zone's state is replaced and its retained topics published. */
+        final Object publishing = new Object();
 
         Zone(Name name, boolean configured) {
             this.name = name;
@@ -507,17 +509,22 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
 
     /** Persists what changed, then publishes keys, servers, state and events, in that order. */
     private Result conclude(Zone z, ZoneEvaluator.Outcome o) {
-        ZoneState before = z.state;
+        ZoneState before;
         ZoneState after = o.state();
-        z.state = after;
+        // One lock per zone around "new state, its retained topics": a (re)connect republishing
+        // the zone meanwhile would otherwise resend keys this check just cleared.
+        synchronized (z.publishing) {
+            before = z.state;
+            z.state = after;
+            // Publish first, then persist: subscribers should not wait on the disk. A crash in
+            // between re-raises the same events at the next start, never loses them.
+            publishKeys(after.zone(), o.keysBefore(), after.keys());
+            publishServers(after.zone(), before == null ? List.of() : before.servers(), after.servers());
+            publishState(after);
+        }
         if (after.reachable()) {
             z.failures = 0;
         }
-        // Publish first, then persist: subscribers should not wait on the disk. A crash in
-        // between re-raises the same events at the next start, never loses them.
-        publishKeys(after.zone(), o.keysBefore(), after.keys());
-        publishServers(after.zone(), before == null ? List.of() : before.servers(), after.servers());
-        publishState(after);
         for (Event e : o.events()) {
             publishEvent(e);
             log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
@@ -714,18 +721,20 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             homeAssistant.forgetAnnounced(); // publishState below announces every zone again
         }
         for (Zone z : zones.values()) {
-            ZoneState s = z.state;
-            if (s == null) {
-                continue;
+            synchronized (z.publishing) {
+                ZoneState s = z.state;
+                if (s == null) {
+                    continue;
+                }
+                for (KeyInfo k : s.keys()) {
+                    m.retain(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+                }
+                for (ServerState sv : s.servers()) {
+                    m.retain(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
+                }
+                publishState(s);
+                n++;
             }
-            for (KeyInfo k : s.keys()) {
-                m.retain(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
-            }
-            for (ServerState sv : s.servers()) {
-                m.retain(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
-            }
-            publishState(s);
-            n++;
         }
         log.info("mqtt: published the retained state of {} zones", n);
     }

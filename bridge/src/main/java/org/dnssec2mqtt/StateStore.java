@@ -3,12 +3,14 @@ package org.dnssec2mqtt;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.dnssec2mqtt.mqtt.Json;
@@ -75,14 +77,35 @@ final class StateStore {
         return null;
     }
 
-    /** Writes one zone's state atomically (temporary file, then rename). */
+    /**
+     * Writes one zone's state atomically: a temporary file, flushed to the disk, then renamed over
+     * the old one. A killed process leaves the old file (and perhaps a stale {@code .tmp}, which
+     * {@link #loadAll} ignores and the next save overwrites); the fsync makes the same true of a
+     * power cut, where a rename can otherwise reach the disk before the data it points to.
+     */
     void save(ZoneState state) throws IOException {
         Path target = file(state.zone());
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            Json.GSON.toJson(new StateFile(FORMAT, state), w);
+        byte[] json = Json.GSON.toJson(new StateFile(FORMAT, state)).getBytes(StandardCharsets.UTF_8);
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buffer = ByteBuffer.wrap(json);
+            while (buffer.hasRemaining()) {
+                out.write(buffer);
+            }
+            out.force(true);
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory();
+    }
+
+    /** Makes the rename itself durable (POSIX: fsync the directory); best effort elsewhere. */
+    private void syncDirectory() {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | RuntimeException e) {
+            // not supported on this platform or file system: the rename is still atomic
+        }
     }
 
     void delete(String zone) throws IOException {

@@ -19,8 +19,11 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +43,20 @@ import org.slf4j.LoggerFactory;
  * over UDP, Knot over TCP only.
  *
  * <p>Threads: one reader per UDP socket, one acceptor per TCP socket, one thread per TCP
- * connection (at most {@code maxConnections} at once). Accepted requests go to the sink on these
- * threads, so the sink must be quick (enqueue and return). Nothing that arrives on a socket can
- * stop a thread: every packet is handled inside its own try/catch.
+ * connection (at most {@code maxConnections} at once, at most a quarter of them from one source
+ * address), and one dispatcher. The reader and connection threads parse and answer at once, then
+ * put each accepted request into its source's queue; the dispatcher takes one request from each
+ * non-empty queue in turn (round robin) and hands it to the sink. So a flood from one address
+ * delays another address's NOTIFY by at most one sink call per flooding source, not by the whole
+ * flood (contract: fairness over dropping). A source's queue holds {@value #DEFAULT_MAX_QUEUED_PER_SOURCE}
+ * requests, far above a primary's legitimate burst; only beyond that are requests dropped, counted
+ * and logged (at most one line per {@value #DROP_LOG_EVERY_SECONDS} s). Nothing that arrives on a
+ * socket can stop a thread: every packet is handled inside its own try/catch.
+ *
+ * <p>TCP connections are closed when a read waits longer than the idle timeout, when one message
+ * takes longer than the idle timeout to arrive in full (a client dripping bytes cannot hold a
+ * slot for ever), when the length prefix is 0 or above the frame cap, or at once when the caps
+ * on connections are reached.
  */
 public final class NotifyListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
@@ -55,6 +70,12 @@ public final class NotifyListener implements AutoCloseable {
     /** RFC 1035 §4.2.2: the 2-byte length prefix cannot say more than this. */
     private static final int DEFAULT_MAX_TCP_MESSAGE = 65535;
     private static final int PORT_ZERO_ATTEMPTS = 10;
+    /**
+     * Accepted NOTIFYs waiting for the sink, per source address. Generous on purpose: a primary
+     * restarting NOTIFYs every zone at once (thousands within milliseconds) must never lose one.
+     */
+    static final int DEFAULT_MAX_QUEUED_PER_SOURCE = 100_000;
+    static final int DROP_LOG_EVERY_SECONDS = 10;
 
     private final List<InetSocketAddress> listen;
     private final NotifyHandler handler;
@@ -62,7 +83,15 @@ public final class NotifyListener implements AutoCloseable {
     private final Duration idleTimeout;
     private final int maxTcpMessage;
     private final Semaphore connectionSlots;
+    private final int maxConnectionsPerSource;
+    private final int maxQueuedPerSource;
     private final Stats stats = new Stats();
+    /** Per-source queues of accepted requests; {@code ready} lists the sources with work, in turn. */
+    private final Map<InetAddress, ArrayDeque<NotifyRequest>> queues = new HashMap<>();
+    private final ArrayDeque<InetAddress> ready = new ArrayDeque<>();
+    private final Map<InetAddress, Integer> connectionsBySource = new ConcurrentHashMap<>();
+    private final AtomicLong lastDropLog = new AtomicLong(Long.MIN_VALUE);
+    private Thread dispatcher;
 
     private final List<DatagramChannel> udp = new ArrayList<>();
     private final List<ServerSocketChannel> tcp = new ArrayList<>();
@@ -85,12 +114,22 @@ public final class NotifyListener implements AutoCloseable {
     /** For tests: shorter idle timeout, fewer connections, a smaller frame cap. */
     NotifyListener(List<InetSocketAddress> listen, NotifyHandler handler, Consumer<NotifyRequest> sink,
             Duration idleTimeout, int maxConnections, int maxTcpMessage) {
+        this(listen, handler, sink, idleTimeout, maxConnections, maxTcpMessage, DEFAULT_MAX_QUEUED_PER_SOURCE);
+    }
+
+    /** For tests: also a smaller per-source queue. */
+    NotifyListener(List<InetSocketAddress> listen, NotifyHandler handler, Consumer<NotifyRequest> sink,
+            Duration idleTimeout, int maxConnections, int maxTcpMessage, int maxQueuedPerSource) {
         this.listen = List.copyOf(listen);
         this.handler = handler;
         this.sink = sink;
         this.idleTimeout = idleTimeout;
         this.connectionSlots = new Semaphore(maxConnections);
+        // One address may hold a quarter of the slots: a client hogging connections cannot lock
+        // out every other primary (Knot notifies over TCP).
+        this.maxConnectionsPerSource = Math.max(1, maxConnections / 4);
         this.maxTcpMessage = maxTcpMessage;
+        this.maxQueuedPerSource = maxQueuedPerSource;
     }
 
     /**
@@ -124,6 +163,8 @@ public final class NotifyListener implements AutoCloseable {
             threads.add(daemon("notify-udp-" + where, () -> udpLoop(u)));
             threads.add(daemon("notify-tcp-accept-" + where, () -> acceptLoop(t)));
         }
+        dispatcher = daemon("notify-dispatch", this::dispatchLoop);
+        threads.add(dispatcher);
         threads.forEach(Thread::start);
         log.info("notify listening on {} (UDP and TCP)", bound.stream().map(NotifyListener::format).toList());
     }
@@ -233,8 +274,17 @@ public final class NotifyListener implements AutoCloseable {
                 log.warn("notify tcp accept failed: {}", e.toString());
                 continue;
             }
+            InetAddress source = remoteAddress(connection);
+            if (!takeSourceSlot(source)) {
+                stats.connectionsRejected.incrementAndGet();
+                log.debug("notify tcp connection from {} refused: {} open from that address", addr(source),
+                        maxConnectionsPerSource);
+                closeQuietly(connection);
+                continue;
+            }
             if (!connectionSlots.tryAcquire()) {
                 // A cap, so that a client opening connections cannot exhaust threads or descriptors.
+                releaseSourceSlot(source);
                 stats.connectionsRejected.incrementAndGet();
                 log.debug("notify tcp connection refused: {} connections open", connections.size());
                 closeQuietly(connection);
@@ -242,19 +292,18 @@ public final class NotifyListener implements AutoCloseable {
             }
             connections.add(connection);
             try {
-                connectionPool.execute(() -> serve(connection));
+                connectionPool.execute(() -> serve(connection, source));
             } catch (RejectedExecutionException e) {
-                release(connection); // closing down
+                release(connection, source); // closing down
             }
         }
     }
 
     /** RFC 1035 §4.2.2 / RFC 7766 §6.2.1: 2-byte length framing, several messages per connection. */
-    private void serve(SocketChannel connection) {
-        InetAddress from = null;
+    private void serve(SocketChannel connection, InetAddress source) {
+        InetAddress from = source;
         try {
             Socket socket = connection.socket();
-            from = socket.getInetAddress();
             // The channel's socket adaptor honours SO_TIMEOUT on reads (JDK 13+); the channel's own
             // read() would not. RFC 7766 §6.2.3: close idle connections.
             socket.setSoTimeout((int) idleTimeout.toMillis());
@@ -273,8 +322,7 @@ public final class NotifyListener implements AutoCloseable {
                     stats.dropped.incrementAndGet();
                     return;
                 }
-                byte[] message = new byte[length];
-                in.readFully(message);
+                byte[] message = readMessage(socket, in, length);
                 byte[] reply = handle(message, length, from, "tcp");
                 if (reply != null) {
                     byte[] frame = new byte[reply.length + 2];
@@ -292,15 +340,70 @@ public final class NotifyListener implements AutoCloseable {
                 log.debug("notify source={} proto=tcp connection ended: {}", addr(from), e.toString());
             }
         } finally {
-            release(connection);
+            release(connection, source);
         }
     }
 
-    private void release(SocketChannel connection) {
+    /**
+     * Reads one message body of {@code length} bytes, which must arrive within the idle timeout
+     * as a whole: SO_TIMEOUT alone bounds each read, so a client sending a byte now and then
+     * would otherwise keep its slot for ever.
+     */
+    private byte[] readMessage(Socket socket, DataInputStream in, int length) throws IOException {
+        byte[] message = new byte[length];
+        long deadline = System.nanoTime() + idleTimeout.toNanos();
+        int read = 0;
+        try {
+            while (read < length) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    throw new SocketTimeoutException("message of " + length + " bytes incomplete after " + idleTimeout);
+                }
+                socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+                int n = in.read(message, read, length - read);
+                if (n < 0) {
+                    throw new EOFException("connection closed after " + read + " of " + length + " bytes");
+                }
+                read += n;
+            }
+        } finally {
+            socket.setSoTimeout((int) idleTimeout.toMillis());
+        }
+        return message;
+    }
+
+    private void release(SocketChannel connection, InetAddress source) {
         if (connections.remove(connection)) {
             connectionSlots.release();
+            releaseSourceSlot(source);
         }
         closeQuietly(connection);
+    }
+
+    /** Counts one more connection from {@code source}, unless it already holds its share. */
+    private boolean takeSourceSlot(InetAddress source) {
+        boolean[] taken = {false};
+        connectionsBySource.compute(source, (a, open) -> {
+            int n = open == null ? 0 : open;
+            if (n >= maxConnectionsPerSource) {
+                return open;
+            }
+            taken[0] = true;
+            return n + 1;
+        });
+        return taken[0];
+    }
+
+    private void releaseSourceSlot(InetAddress source) {
+        connectionsBySource.computeIfPresent(source, (a, open) -> open <= 1 ? null : open - 1);
+    }
+
+    private static InetAddress remoteAddress(SocketChannel connection) {
+        try {
+            return ((InetSocketAddress) connection.getRemoteAddress()).getAddress();
+        } catch (IOException | RuntimeException e) {
+            return InetAddress.getLoopbackAddress(); // closed already; serve() ends at once
+        }
     }
 
     // ---- shared ----
@@ -316,14 +419,84 @@ public final class NotifyListener implements AutoCloseable {
         }
         log.debug("notify source={} proto={} outcome={} zone={} serial={} key={}", from.getHostAddress(), proto,
                 outcome.reason(), accepted.zone(), accepted.serial(), accepted.tsigKey());
-        try {
-            sink.accept(accepted);
-        } catch (RuntimeException e) {
-            // The sink's bug must not cost us the listener; the reply still goes out.
-            stats.sinkErrors.incrementAndGet();
-            log.warn("notify source={} zone={} sink failed", from.getHostAddress(), accepted.zone(), e);
-        }
+        enqueue(accepted);
         return outcome.reply();
+    }
+
+    /** Puts an accepted request into its source's queue (O(1)); drops only beyond the generous cap. */
+    private void enqueue(NotifyRequest request) {
+        InetAddress source = request.source();
+        synchronized (queues) {
+            ArrayDeque<NotifyRequest> q = queues.get(source);
+            if (q == null) {
+                q = new ArrayDeque<>();
+                queues.put(source, q);
+                ready.addLast(source);
+                queues.notifyAll();
+            }
+            if (q.size() < maxQueuedPerSource) {
+                q.addLast(request);
+                return;
+            }
+        }
+        long n = stats.queueDropped.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastDropLog.get();
+        if ((last == Long.MIN_VALUE || now - last >= DROP_LOG_EVERY_SECONDS * 1_000_000_000L)
+                && lastDropLog.compareAndSet(last, now)) {
+            log.warn("notify source={} sends faster than NOTIFYs are handled: {} waiting from it; "
+                    + "{} dropped so far (all sources)", source.getHostAddress(), maxQueuedPerSource, n);
+        }
+    }
+
+    /** Hands queued requests to the sink, one per source in turn (round robin). */
+    private void dispatchLoop() {
+        while (!closed.get()) {
+            NotifyRequest next;
+            synchronized (queues) {
+                while (ready.isEmpty()) {
+                    if (closed.get()) {
+                        return;
+                    }
+                    try {
+                        queues.wait();
+                    } catch (InterruptedException e) {
+                        return; // close()
+                    }
+                }
+                InetAddress source = ready.pollFirst();
+                ArrayDeque<NotifyRequest> q = queues.get(source);
+                next = q.pollFirst();
+                if (q.isEmpty()) {
+                    queues.remove(source);
+                } else {
+                    ready.addLast(source);
+                }
+            }
+            try {
+                sink.accept(next);
+            } catch (RuntimeException e) {
+                // The sink's bug must not cost us the listener.
+                stats.sinkErrors.incrementAndGet();
+                log.warn("notify source={} zone={} sink failed", next.source().getHostAddress(), next.zone(), e);
+            }
+        }
+    }
+
+    /** Accepted requests waiting for the sink, all sources together. */
+    public int queued() {
+        synchronized (queues) {
+            int n = 0;
+            for (ArrayDeque<NotifyRequest> q : queues.values()) {
+                n += q.size();
+            }
+            return n;
+        }
+    }
+
+    /** Accepted requests dropped because their source's queue was full. */
+    public long queueDropped() {
+        return stats.queueDropped.get();
     }
 
     /** The UDP addresses actually bound (port 0 resolved), in {@code listen} order. */
@@ -398,6 +571,12 @@ public final class NotifyListener implements AutoCloseable {
             toJoin = List.copyOf(threads);
         }
         connections.forEach(NotifyListener::closeQuietly);
+        synchronized (queues) {
+            queues.notifyAll(); // wakes the dispatcher, which sees closed
+        }
+        if (dispatcher != null) {
+            dispatcher.interrupt();
+        }
         if (connectionPool != null) {
             connectionPool.shutdownNow();
         }

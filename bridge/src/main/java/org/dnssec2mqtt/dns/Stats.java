@@ -12,6 +12,7 @@ final class Stats {
     final AtomicLong dropped = new AtomicLong();
     final AtomicLong sinkErrors = new AtomicLong();
     final AtomicLong connectionsRejected = new AtomicLong();
+    final AtomicLong queueDropped = new AtomicLong();
 
     /** Counts one handler outcome by the rcode word that starts its reason. */
     void count(NotifyHandler.Outcome outcome) {

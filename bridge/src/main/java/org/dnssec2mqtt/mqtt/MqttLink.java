@@ -15,6 +15,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +52,8 @@ public final class MqttLink implements AutoCloseable {
     private static final int IN_FLIGHT = 1000;
     /** Events kept while the broker is away; beyond it the oldest are dropped (and counted). */
     static final int MAX_PARKED_EVENTS = 10_000;
+    /** How long after a connect retained key topics are collected for the sweep (see {@link #sweep}). */
+    static final long SWEEP_WINDOW_MS = 2_000;
 
     /** What the bridge does when the session (re)starts and when a request arrives. */
     public interface Session {
@@ -78,6 +81,18 @@ public final class MqttLink implements AutoCloseable {
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile boolean closing;
     private Thread connector;
+    /** {@link System#nanoTime()} when the connection was lost; 0 while connected. */
+    private final AtomicLong lostAt = new AtomicLong();
+    private final AtomicLong outages = new AtomicLong();
+    /** A drain of parked messages is queued on the session thread (see {@link #park}). */
+    private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Retained topics the bridge published (or cleared) since the latest connect. */
+    private final java.util.Set<String> retainedSinceConnect = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Non-empty key topics the broker replayed after the latest connect that we did not publish. */
+    private final java.util.Set<String> foundRetained = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicLong swept = new AtomicLong();
+    private volatile boolean sweeping;
 
     private record Parked(String topic, byte[] payload) {}
 
@@ -174,12 +189,20 @@ public final class MqttLink implements AutoCloseable {
         return published.get();
     }
 
+    /** How many times the connection was lost and came back. */
+    public long outages() {
+        return outages.get();
+    }
+
     /** How many events were dropped because the broker was away too long. */
     public long droppedEvents() {
         return droppedEvents.get();
     }
 
     private void publish(String topic, byte[] payload, boolean retained) {
+        if (retained) {
+            retainedSinceConnect.add(topic);
+        }
         if (!client.isConnected()) {
             park(topic, payload, retained);
             return;
@@ -234,10 +257,54 @@ public final class MqttLink implements AutoCloseable {
                 parkedEvents.addLast(new Parked(topic, payload));
             }
         }
+        // A publish that saw "disconnected" just before the reconnect drained the parking lot would
+        // wait there until the next outage: if we are connected by now, drain again.
+        if (client.isConnected() && drainQueued.compareAndSet(false, true)) {
+            try {
+                sessionThread.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                drainQueued.set(false); // closing
+            }
+        }
+    }
+
+    /** Sends what was parked while connected (session thread). */
+    private void drain() {
+        drainQueued.set(false);
+        if (!client.isConnected()) {
+            return; // the next connect drains
+        }
+        Map<String, byte[]> retained;
+        Deque<Parked> events;
+        synchronized (this) {
+            retained = new LinkedHashMap<>(parkedRetained);
+            parkedRetained.clear();
+            events = new ArrayDeque<>(parkedEvents);
+            parkedEvents.clear();
+        }
+        retained.forEach((t, p) -> publish(t, p, true));
+        events.forEach(p -> publish(p.topic(), p.payload(), false));
     }
 
     private void onConnected(boolean reconnect) {
-        log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
+        long lost = lostAt.getAndSet(0);
+        int heldEvents;
+        int heldRetained;
+        synchronized (this) {
+            heldEvents = parkedEvents.size();
+            heldRetained = parkedRetained.size();
+        }
+        if (lost != 0) {
+            outages.incrementAndGet();
+            // Say how long subscribers were left without news, and what is caught up now.
+            log.warn("mqtt: broker {} was away for {} s; reconnected, republishing the retained state, "
+                    + "{} retained updates and {} events held meanwhile{}", settings.url(),
+                    String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - lost) / 1e9),
+                    heldRetained, heldEvents,
+                    droppedEvents.get() == 0 ? "" : " (" + droppedEvents.get() + " events dropped: queue full)");
+        } else {
+            log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
+        }
         List<String> filters = new ArrayList<>(List.of(topics.requestFilter()));
         filters.addAll(extraFilters);
         for (String filter : filters) {
@@ -246,6 +313,17 @@ public final class MqttLink implements AutoCloseable {
             } catch (MqttException e) {
                 log.warn("mqtt: cannot subscribe to {}: {}", filter, e.getMessage());
             }
+        }
+        retainedSinceConnect.clear();
+        foundRetained.clear();
+        sweeping = true;
+        try {
+            client.subscribe(keysFilter(), QOS).waitForCompletion(10_000);
+            CompletableFuture.runAsync(this::sweep,
+                    CompletableFuture.delayedExecutor(SWEEP_WINDOW_MS, TimeUnit.MILLISECONDS, sessionThread));
+        } catch (MqttException | java.util.concurrent.RejectedExecutionException e) {
+            sweeping = false;
+            log.debug("mqtt: no sweep of stale key topics: cannot subscribe to {}: {}", keysFilter(), e.getMessage());
         }
         retain(topics.bridgeState(), Payloads.online());
         Map<String, byte[]> retained;
@@ -267,6 +345,44 @@ public final class MqttLink implements AutoCloseable {
             log.info("mqtt: sending {} events held while the broker was away", events.size());
         }
         events.forEach(p -> publish(p.topic(), p.payload(), false));
+    }
+
+    private String keysFilter() {
+        return topics.prefix() + "/+/keys/#";
+    }
+
+    /**
+     * Clears retained key topics that the broker still holds but the bridge no longer publishes:
+     * left behind when the process died after saving a zone's new state but before the clear of a
+     * removed key reached the broker, or when state files were lost. Runs once per connect,
+     * {@link #SWEEP_WINDOW_MS} after subscribing to the key topics (brokers replay retained
+     * messages right after SUBACK); a topic the bridge published meanwhile is never touched.
+     * Needs read access to {@code <prefix>/+/keys/#}; without it nothing arrives and nothing is swept.
+     */
+    private void sweep() {
+        sweeping = false;
+        try {
+            if (client.isConnected()) {
+                client.unsubscribe(keysFilter()).waitForCompletion(10_000);
+            }
+        } catch (MqttException e) {
+            log.debug("mqtt: unsubscribe {}: {}", keysFilter(), e.getMessage());
+        }
+        int n = 0;
+        for (String topic : foundRetained) {
+            if (!retainedSinceConnect.contains(topic)) {
+                log.info("mqtt: clearing stale retained topic {}: no such key in the bridge's state", topic);
+                publish(topic, new byte[0], true);
+                n++;
+            }
+        }
+        foundRetained.clear();
+        swept.addAndGet(n);
+    }
+
+    /** Stale retained key topics cleared by the sweeps after connects. */
+    public long swept() {
+        return swept.get();
     }
 
     /** Publishes offline (a retained last will is not stored by every broker), then disconnects. */
@@ -332,6 +448,7 @@ public final class MqttLink implements AutoCloseable {
 
         @Override
         public void connectionLost(Throwable cause) {
+            lostAt.compareAndSet(0, System.nanoTime());
             log.warn("mqtt: connection to {} lost: {}; reconnecting", settings.url(),
                     cause == null ? "unknown reason" : cause.getMessage());
         }
@@ -339,6 +456,13 @@ public final class MqttLink implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             byte[] payload = message.getPayload();
+            if (topics.commandOf(topic) == null) {
+                // a key topic replayed for the sweep (or our own publish echoed back)
+                if (sweeping && payload.length > 0 && !retainedSinceConnect.contains(topic)) {
+                    foundRetained.add(topic);
+                }
+                return;
+            }
             sessionThread.execute(() -> {
                 try {
                     session.request(topic, payload);

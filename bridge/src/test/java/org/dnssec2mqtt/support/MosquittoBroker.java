@@ -42,7 +42,7 @@ public final class MosquittoBroker implements AutoCloseable {
 
     private final String host;
     private final int port;
-    private final Process process;
+    private volatile Process process;
     private final Path dir;
     private final GenericContainer<?> container;
 
@@ -149,17 +149,50 @@ public final class MosquittoBroker implements AutoCloseable {
             }
             Path confFile = dir.resolve("mosquitto.conf");
             Files.writeString(confFile, config.apply(port, dir), StandardCharsets.UTF_8);
-            Process process = new ProcessBuilder(mosquitto.toString(), "-c", confFile.toString())
-                    .directory(dir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("mosquitto.log").toFile())
-                    .start();
+            Process process = launch(dir);
             MosquittoBroker broker = new MosquittoBroker("127.0.0.1", port, process, dir, null);
             broker.awaitListening();
             return broker;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Process launch(Path dir) throws IOException {
+        return new ProcessBuilder(Peers.require("/usr/sbin/mosquitto").toString(), "-c", dir.resolve("mosquitto.conf").toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("mosquitto.log").toFile()))
+                .start();
+    }
+
+    /**
+     * Stops the local broker (SIGTERM, so a broker with {@code persistence true} writes its store),
+     * keeping its directory and port for {@link #restart()}. Local broker only.
+     */
+    public void stop() {
+        if (container != null) {
+            throw new UnsupportedOperationException("stop/restart needs the local mosquitto, not a container");
+        }
+        NsdServer.stopTree(process);
+    }
+
+    /** Starts the local broker again with the same configuration on the same port. */
+    public void restart() {
+        if (container != null) {
+            throw new UnsupportedOperationException("stop/restart needs the local mosquitto, not a container");
+        }
+        try {
+            process = launch(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitListening();
+    }
+
+    /** The directory holding the local broker's config, log and (if enabled) persistence file. */
+    public Path dir() {
+        return dir;
     }
 
     private static MosquittoBroker startContainer(String config, Map<String, String> files) {

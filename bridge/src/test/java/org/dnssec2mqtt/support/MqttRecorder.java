@@ -51,10 +51,24 @@ public final class MqttRecorder implements AutoCloseable {
 
     /** Connects with a user name and password (null for anonymous) and subscribes to {@code filter}. */
     public MqttRecorder(String url, String filter, String user, String password) {
+        this(url, filter, user, password, null);
+    }
+
+    /**
+     * A recorder with a persistent session ({@code cleanSession=false}) under {@code clientId} that
+     * reconnects by itself: it survives a broker restart (with broker persistence) without losing
+     * the QoS 1 messages published while it was away.
+     */
+    public static MqttRecorder persistent(String url, String filter, String clientId) {
+        return new MqttRecorder(url, filter, null, null, clientId);
+    }
+
+    private MqttRecorder(String url, String filter, String user, String password, String persistentId) {
         this.filter = filter;
         try {
             // MemoryPersistence: the default file persistence would write folders into the working directory
-            client = new MqttClient(url, "recorder-" + UUID.randomUUID(), new MemoryPersistence());
+            client = new MqttClient(url, persistentId != null ? persistentId : "recorder-" + UUID.randomUUID(),
+                    new MemoryPersistence());
             client.setTimeToWait(TIME_TO_WAIT_MS); // the default waits forever
             client.setCallback(new MqttCallback() {
                 @Override
@@ -73,7 +87,9 @@ public final class MqttRecorder implements AutoCloseable {
                 public void deliveryComplete(IMqttDeliveryToken token) {}
             });
             MqttConnectOptions options = new MqttConnectOptions();
-            options.setCleanSession(true);
+            options.setCleanSession(persistentId == null);
+            options.setAutomaticReconnect(persistentId != null);
+            options.setMaxReconnectDelay(500);
             options.setConnectionTimeout(10);
             options.setMaxInflight(100); // the default 10 fails quick bursts of QoS 1 publishes
             if (user != null) {
@@ -105,6 +121,15 @@ public final class MqttRecorder implements AutoCloseable {
     public void publish(String topic, String payload, boolean retained) {
         try {
             client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 1, retained);
+        } catch (MqttException e) {
+            throw new IllegalStateException("cannot publish to " + topic + ": " + e, e);
+        }
+    }
+
+    /** Publishes raw bytes at QoS 1 (binary or huge payloads). */
+    public void publish(String topic, byte[] payload) {
+        try {
+            client.publish(topic, payload, 1, false);
         } catch (MqttException e) {
             throw new IllegalStateException("cannot publish to " + topic + ": " + e, e);
         }
