@@ -33,6 +33,7 @@ import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.KeyInfo;
 import org.dnssec2mqtt.zone.ServerState;
+import org.dnssec2mqtt.zone.Validator;
 import org.dnssec2mqtt.zone.ZoneEvaluator;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
 import org.dnssec2mqtt.zone.ZoneState;
@@ -74,6 +75,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
     private final AtomicLong capped = new AtomicLong();
     private final ZoneEvaluator.Settings settings;
     private final QueryTarget resolver;
+    private final Validator validator = new Validator();
     private volatile MqttLink mqtt;
     private final HomeAssistant homeAssistant; // null unless homeassistant.enabled
 
@@ -443,7 +445,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             }
         }
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(z.state, z.confirmed,
-                new ZoneEvaluator.Observation(best, servers, parentDs), settings, now);
+                new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
         boolean trusted = !"bogus".equals(o.state().validation());
         if (!trusted && !z.confirmed && !z.configured) {
             // a learned zone whose first answer does not validate is not worth knowing yet

@@ -53,11 +53,17 @@ public final class ZoneEvaluator {
      * @param confirmed whether {@code before} holds keys from a trusted answer (else this is first sight)
      */
     public static Outcome full(ZoneState before, boolean confirmed, Observation obs, Settings settings, Instant now) {
+        return full(before, confirmed, obs, settings, now, new Validator());
+    }
+
+    /** {@link #full} with a long-lived {@link Validator} that remembers verified signatures. */
+    public static Outcome full(ZoneState before, boolean confirmed, Observation obs, Settings settings, Instant now,
+                               Validator validator) {
         ZoneSnapshot a = obs.answer();
         String zone = Zones.display(a.zone());
         List<Event> events = new ArrayList<>();
         List<KeyInfo> oldKeys = confirmed ? before.keys() : List.of();
-        Validator.Result v = Validator.validate(a, now);
+        Validator.Result v = validator.check(a, now);
         boolean bogus = v.result().equals("bogus");
 
         List<KeyInfo> keys;

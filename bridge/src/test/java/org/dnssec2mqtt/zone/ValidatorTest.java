@@ -89,4 +89,23 @@ class ValidatorTest {
         Validator.Result r = Validator.validate(Signed.snapshot(z), NOW);
         assertEquals("bogus", r.result(), "only the revoked key signs the DNSKEY RRset");
     }
+
+    @Test
+    void rememberedSignaturesStillExpire() {
+        Validator v = new Validator();
+        ZoneSnapshot a = signedAnswer();
+        assertEquals("secure", v.check(a, NOW).result());
+        assertEquals("secure", v.check(a, NOW.plus(Duration.ofDays(1))).result(), "from memory");
+        Validator.Result late = v.check(a, Signed.SIGNED_AT.plus(Duration.ofDays(31)));
+        assertEquals("bogus", late.result(), "remembering a signature never extends its validity");
+        assertTrue(late.expiredOnly());
+        // a tampered key set is not mistaken for the remembered one
+        List<DNSKEYRecord> keys = new ArrayList<>();
+        for (DNSKEYRecord k : a.keys()) {
+            byte[] key = k.getKey().clone();
+            key[5] ^= 1;
+            keys.add(new DNSKEYRecord(k.getName(), k.getDClass(), k.getTTL(), k.getFlags(), k.getProtocol(), k.getAlgorithm(), key));
+        }
+        assertEquals("bogus", v.check(Signed.withKeys(a, keys), NOW).result());
+    }
 }
