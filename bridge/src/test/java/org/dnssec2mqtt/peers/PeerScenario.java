@@ -254,12 +254,17 @@ abstract class PeerScenario {
 
     /** The first event {@code type} on {@code zone} (with {@code keytag}, unless -1). */
     static MqttRecorder.Received event(MqttRecorder mqtt, String zone, String type, int keytag) {
+        return event(mqtt, zone, type, keytag, WAIT);
+    }
+
+    /** The first event {@code type} on {@code zone} (with {@code keytag}, unless -1), waiting up to {@code timeout}. */
+    static MqttRecorder.Received event(MqttRecorder mqtt, String zone, String type, int keytag, Duration timeout) {
         return mqtt.await(m -> {
             if (!m.topic().equals("dnssec/" + zone + "/events") || !m.payload().contains("\"event\":\"" + type + "\"")) {
                 return false;
             }
             return keytag < 0 || json(m).get("keytag").getAsInt() == keytag;
-        }, WAIT);
+        }, timeout);
     }
 
     static JsonObject json(MqttRecorder.Received m) {

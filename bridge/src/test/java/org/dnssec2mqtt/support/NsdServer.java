@@ -44,7 +44,8 @@ import org.xbill.DNS.Type;
 public final class NsdServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
-    private record Zone(String name, Path file, int notifyPort, String tsigKeyName) {}
+    /** A zone; {@code primaryPort} > 0 makes it a secondary transferring from 127.0.0.1:primaryPort. */
+    private record Zone(String name, Path file, int notifyPort, String tsigKeyName, int primaryPort) {}
 
     private record Key(String name, String algorithm, String secret) {}
 
@@ -87,7 +88,18 @@ public final class NsdServer implements AutoCloseable {
      * (none when 0), signed with the TSIG key {@code tsigKeyName} or unsigned when null.
      */
     public NsdServer zone(String name, Path zoneFile, int notifyPort, String tsigKeyName) {
-        zones.add(new Zone(name, zoneFile.toAbsolutePath(), notifyPort, tsigKeyName));
+        zones.add(new Zone(name, zoneFile.toAbsolutePath(), notifyPort, tsigKeyName, 0));
+        return this;
+    }
+
+    /**
+     * Serves {@code name} as a secondary of 127.0.0.1:{@code primaryPort} ({@code request-xfr}, and
+     * {@code allow-notify} from 127.0.0.1, no TSIG), keeping the transferred zone in this directory;
+     * NOTIFYs 127.0.0.1:{@code notifyPort} (none when 0) after each transfer. {@link #start()} does
+     * not wait for the first transfer: poll {@link #awaitSerial} or {@link #query}.
+     */
+    public NsdServer secondary(String name, int primaryPort, int notifyPort) {
+        zones.add(new Zone(name, dir.toAbsolutePath().resolve(name + ".zone"), notifyPort, null, primaryPort));
         return this;
     }
 
@@ -241,6 +253,10 @@ public final class NsdServer implements AutoCloseable {
             conf.append("zone:\n")
                     .append("  name: \"").append(zone.name()).append("\"\n")
                     .append("  zonefile: \"").append(zone.file()).append("\"\n");
+            if (zone.primaryPort() > 0) {
+                conf.append("  request-xfr: 127.0.0.1@").append(zone.primaryPort()).append(" NOKEY\n")
+                        .append("  allow-notify: 127.0.0.1 NOKEY\n");
+            }
             if (zone.notifyPort() > 0) {
                 conf.append("  notify: 127.0.0.1@").append(zone.notifyPort()).append(' ')
                         .append(zone.tsigKeyName() == null ? "NOKEY" : zone.tsigKeyName()).append('\n');
@@ -266,17 +282,18 @@ public final class NsdServer implements AutoCloseable {
 
     private void awaitReady() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        String zone = zones.isEmpty() ? "." : zones.get(0).name();
+        // a secondary has nothing to serve before its first transfer: then NSD answering at all will do
+        String zone = zones.stream().filter(z -> z.primaryPort() == 0).map(Zone::name).findFirst().orElse(null);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("NSD exited with " + process.exitValue() + " at start-up\n" + log());
             }
-            if (servedSerial(zone) >= 0 || (zones.isEmpty() && answers())) {
+            if (zone != null ? servedSerial(zone) >= 0 : answers()) {
                 return;
             }
             pause();
         }
-        throw new IllegalStateException("NSD did not answer SOA " + zone + " over TCP on " + address()
+        throw new IllegalStateException("NSD did not answer SOA " + (zone == null ? "." : zone) + " over TCP on " + address()
                 + " within " + START_TIMEOUT + "\n" + log());
     }
 

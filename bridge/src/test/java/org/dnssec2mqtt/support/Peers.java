@@ -43,7 +43,16 @@ public final class Peers {
             Map.entry("pdnsutil", "pdns-server"),
             Map.entry("pdns_control", "pdns-server"),
             Map.entry("sqlite3", "sqlite3"),
-            Map.entry("schema.sqlite3.sql", "pdns-backend-sqlite3"));
+            Map.entry("schema.sqlite3.sql", "pdns-backend-sqlite3"),
+            // opendnssec pulls in the enforcer (sqlite3 backend), signer and common; softhsm2 is only
+            // recommended by it, and CI installs without recommends
+            Map.entry("ods-enforcerd", "opendnssec"),
+            Map.entry("ods-enforcer", "opendnssec"),
+            Map.entry("ods-signerd", "opendnssec"),
+            Map.entry("ods-signer", "opendnssec"),
+            Map.entry("schema.sqlite", "opendnssec"),
+            Map.entry("softhsm2-util", "softhsm2"),
+            Map.entry("libsofthsm2.so", "softhsm2"));
 
     /** Where Debian puts programs; a non-root PATH often lacks the sbin directories. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
