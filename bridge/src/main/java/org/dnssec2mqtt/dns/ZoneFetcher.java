@@ -208,18 +208,31 @@ public final class ZoneFetcher {
                 resolver(server).sendAsync(query, executor).toCompletableFuture());
     }
 
-    /** Waits for a sent query; retries once on an I/O failure (a pooled connection the server closed). */
+    /** Quick I/O failures (not timeouts) retried per query: a server that reloads resets connections. */
+    static final int IO_ATTEMPTS = 3;
+
+    /**
+     * Waits for a sent query; retries quick I/O failures: dnsjava pools TCP connections, and a
+     * server that closed or reset one (NSD does on every reload) fails the next query or two on it.
+     */
     private Message receive(Pending p) throws DnsQueryException {
-        try {
-            return check(p, await(p));
-        } catch (DnsQueryException first) {
-            if (!(first.getCause() instanceof IOException)) {
-                throw first;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return check(p, await(p));
+            } catch (DnsQueryException e) {
+                if (!(e.getCause() instanceof IOException) || attempt >= IO_ATTEMPTS) {
+                    throw e;
+                }
+                log.debug("zone={} server={} type={} retrying after: {}", p.zone(), p.server(), Type.string(p.type()),
+                        e.reason());
+                try {
+                    Thread.sleep(20L * attempt); // let the pool notice the dead connection
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                p = send(p.zone(), p.type(), p.server(), p.recursive());
             }
-            log.debug("zone={} server={} type={} retrying after: {}", p.zone(), p.server(), Type.string(p.type()),
-                    first.reason());
-            Pending again = send(p.zone(), p.type(), p.server(), p.recursive());
-            return check(again, await(again));
         }
     }
 
