@@ -394,6 +394,7 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             refreshNameServers(z, targets.get(0));
             targets = targets(z);
         }
+        long t0 = System.nanoTime();
         List<ZoneSnapshot> answers = new ArrayList<>();
         List<DnsQueryException> errors = new ArrayList<>();
         List<Object> byTarget = new ArrayList<>();
@@ -444,8 +445,10 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
                 log.debug("check: zone={} no DS answer from {}: {}", z.display, resolver, e.reason());
             }
         }
+        long t1 = System.nanoTime();
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(z.state, z.confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
+        long t2 = System.nanoTime();
         boolean trusted = !"bogus".equals(o.state().validation());
         if (!trusted && !z.confirmed && !z.configured) {
             // a learned zone whose first answer does not validate is not worth knowing yet
@@ -459,7 +462,12 @@ public final class Bridge implements MqttLink.Session, AutoCloseable {
             }
             schedulePoll(z);
         }
-        return conclude(z, o);
+        Result r = conclude(z, o);
+        if (log.isDebugEnabled()) {
+            log.debug("check: zone={} full: fetch {} us, evaluate {} us, publish and save {} us", z.display,
+                    (t1 - t0) / 1000, (t2 - t1) / 1000, (System.nanoTime() - t2) / 1000);
+        }
+        return r;
     }
 
     /** zones.<zone>.use-ns: the addresses of the zone's NS RRset join its configured servers. */

@@ -129,6 +129,7 @@ public final class AuthServer implements AutoCloseable {
     private void serve(Socket s) {
         try (s) {
             s.setSoTimeout(30_000);
+            s.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(s.getInputStream());
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             while (!closed) {
@@ -136,8 +137,12 @@ public final class AuthServer implements AutoCloseable {
                 byte[] q = in.readNBytes(len);
                 byte[] reply = answer(q, 65535);
                 if (reply != null) {
-                    out.writeShort(reply.length);
-                    out.write(reply);
+                    // one write per answer: a separate 2-byte length write meets Nagle and delayed ACKs (40 ms)
+                    byte[] framed = new byte[reply.length + 2];
+                    framed[0] = (byte) (reply.length >> 8);
+                    framed[1] = (byte) reply.length;
+                    System.arraycopy(reply, 0, framed, 2, reply.length);
+                    out.write(framed);
                     out.flush();
                 }
             }
