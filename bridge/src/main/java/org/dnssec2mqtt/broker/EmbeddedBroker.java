@@ -52,6 +52,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.setProperty("websocket_port", "disabled");
         // mosquitto_sub/_pub 2.x send an empty client id and let the broker assign one (MQTT 3.1.1 §3.1.3.1)
         p.setProperty("allow_zero_byte_client_id", "true");
+        // Moquette's defaults (1,024 queued messages per session, 8,092-byte packets) disconnect a
+        // dashboard that falls behind a burst of thousands of zones, and refuse a 64 KiB request.
+        p.setProperty("session_queue_size", "65536");
+        p.setProperty("netty.mqtt.message_size", "1048576");
         long t0 = System.nanoTime();
         server = new Server();
         server.startServer(new MemoryConfig(p));

@@ -225,7 +225,9 @@ class BrokerConfigIT {
         IConfig config = new ResourceLoaderConfig(new FileResourceLoader(file.toFile()));
         Properties expected = new Properties();
         expected.putAll(Map.of("host", "127.0.0.1", "port", "1883", "telemetry_enabled", "false",
-                "persistence_enabled", "true", "allow_anonymous", "true", "websocket_port", "disabled"));
+                "persistence_enabled", "true", "allow_anonymous", "true", "websocket_port", "disabled",
+                "allow_zero_byte_client_id", "true", "session_queue_size", "65536",
+                "netty.mqtt.message_size", "1048576"));
         for (String key : expected.stringPropertyNames()) {
             assertEquals(expected.getProperty(key), config.getProperty(key), "moquette.conf " + key);
         }
