@@ -274,16 +274,19 @@ public final class MqttLink implements AutoCloseable {
         if (!client.isConnected()) {
             return; // the next connect drains
         }
-        Map<String, byte[]> retained;
-        Deque<Parked> events;
-        synchronized (this) {
-            retained = new LinkedHashMap<>(parkedRetained);
-            parkedRetained.clear();
-            events = new ArrayDeque<>(parkedEvents);
-            parkedEvents.clear();
-        }
-        retained.forEach((t, p) -> publish(t, p, true));
-        events.forEach(p -> publish(p.topic(), p.payload(), false));
+        Held held = takeHeld();
+        held.retained().forEach((t, p) -> publish(t, p, true));
+        held.events().forEach(p -> publish(p.topic(), p.payload(), false));
+    }
+
+    /** What was parked while the broker was away: latest value per retained topic, and events. */
+    private record Held(Map<String, byte[]> retained, Deque<Parked> events) {}
+
+    private synchronized Held takeHeld() {
+        Held held = new Held(new LinkedHashMap<>(parkedRetained), new ArrayDeque<>(parkedEvents));
+        parkedRetained.clear();
+        parkedEvents.clear();
+        return held;
     }
 
     private void onConnected(boolean reconnect) {
@@ -326,14 +329,9 @@ public final class MqttLink implements AutoCloseable {
             log.debug("mqtt: no sweep of stale key topics: cannot subscribe to {}: {}", keysFilter(), e.getMessage());
         }
         retain(topics.bridgeState(), Payloads.online());
-        Map<String, byte[]> retained;
-        Deque<Parked> events;
-        synchronized (this) {
-            retained = new LinkedHashMap<>(parkedRetained);
-            parkedRetained.clear();
-            events = new ArrayDeque<>(parkedEvents);
-            parkedEvents.clear();
-        }
+        Held held = takeHeld();
+        Map<String, byte[]> retained = held.retained();
+        Deque<Parked> events = held.events();
         // Parked values first (they hold clears of topics that are gone), then the truth.
         retained.forEach((t, p) -> publish(t, p, true));
         try {
