@@ -110,7 +110,7 @@ public final class MqttLink implements AutoCloseable {
         client.setCallback(new Callback());
     }
 
-    /** Also subscribes to {@code filter} on every connect (e.g. Home Assistant's status); call before {@link #start}. */
+    /** Also subscribes to the exact topic {@code filter} on every connect (e.g. Home Assistant's status), its messages going to {@link Session#request}; call before {@link #start}. */
     public void subscribe(String filter) {
         extraFilters.add(filter);
     }
@@ -454,7 +454,7 @@ public final class MqttLink implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             byte[] payload = message.getPayload();
-            if (topics.commandOf(topic) == null) {
+            if (topics.commandOf(topic) == null && !extraFilters.contains(topic)) {
                 // a key topic replayed for the sweep (or our own publish echoed back)
                 if (sweeping && payload.length > 0 && !retainedSinceConnect.contains(topic)) {
                     foundRetained.add(topic);

@@ -126,6 +126,15 @@ public final class MqttRecorder implements AutoCloseable {
         }
     }
 
+    /** Publishes at QoS 0: no wait for an acknowledgement, so a loop of these is a real burst. */
+    public void publishBurst(String topic, String payload) {
+        try {
+            client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 0, false);
+        } catch (MqttException e) {
+            throw new IllegalStateException("cannot publish to " + topic + ": " + e, e);
+        }
+    }
+
     /** Publishes raw bytes at QoS 1 (binary or huge payloads). */
     public void publish(String topic, byte[] payload) {
         try {
