@@ -45,8 +45,8 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
 
 /**
- * The one flow: trigger (NOTIFY, command, poll, start-up) → fetch → analyse → diff → persist →
- * publish. Each zone has at most one check in flight and one queued behind it, so a storm of
+ * The one flow: trigger (NOTIFY, command, poll, start-up) → fetch → analyse → diff → publish →
+ * persist. Each zone has at most one check in flight and one queued behind it, so a storm of
  * NOTIFYs costs two checks, not thousands; a NOTIFY whose serial equals the last full check's
  * costs nothing at all.
  */

@@ -1,11 +1,8 @@
 package org.dnssec2mqtt.peers;
 
 import java.util.HashMap;
-import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import org.dnssec2mqtt.support.PowerDnsServer;
-import org.xbill.DNS.DNSKEYRecord;
 
 /**
  * {@link PeerScenario} against a real PowerDNS 4.7: NOTIFY over UDP from one fixed port, without
@@ -16,69 +13,40 @@ import org.xbill.DNS.DNSKEYRecord;
  * §2.1 wants the revoked key to sign the DNSKEY RRset). The bridge reports what it is served: the
  * key is revoked (REVOKE bit), linked to its old tag; the same assertions as for Knot and BIND hold.
  */
-class PowerDnsBridgeIT extends PeerScenario {
-    private PowerDnsServer pdns;
+class PowerDnsBridgeIT extends ManagedServerScenario<PowerDnsServer> {
     /** PowerDNS key IDs by the tag the key had when revoked. */
     private final Map<Integer, Integer> revoked = new HashMap<>();
 
     @Override
-    void startServer() {
-        pdns = new PowerDnsServer()
-                .tsigKey(KEY, "hmac-sha256", secret)
-                .tsigKey(WRONG_KEY, "hmac-sha256", wrongSecret)
-                .zone(PLAIN, notifyPort, null)
-                .zone(SIGNED, notifyPort, KEY)
-                .zone(WRONG, notifyPort, WRONG_KEY)
-                .start();
-    }
-
-    @Override
-    void stopServer() {
-        if (pdns != null) {
-            pdns.close();
-        }
-    }
-
-    @Override
-    int port() {
-        return pdns.port();
-    }
-
-    @Override
-    List<DNSKEYRecord> dnskeys(String zone) {
-        return pdns.dnskeys(zone);
-    }
-
-    @Override
-    Set<Integer> dnskeySigners(String zone) {
-        return pdns.dnskeySigners(zone);
+    PowerDnsServer create() {
+        return new PowerDnsServer();
     }
 
     @Override
     void sendNotify(String zone) {
-        pdns.pdnsControl("notify", zone);
+        server.pdnsControl("notify", zone);
     }
 
     @Override
     int addKsk(String zone) {
-        return tagOf(zone, pdns.addKey(zone, true, true));
+        return tagOf(zone, server.addKey(zone, true, true));
     }
 
     @Override
     int addZsk(String zone) {
-        return tagOf(zone, pdns.addKey(zone, false, true));
+        return tagOf(zone, server.addKey(zone, false, true));
     }
 
     @Override
     void revoke(String zone, int tag) {
-        int id = pdns.keys(zone).stream().filter(k -> k.tag() == tag).findFirst().orElseThrow().id();
+        int id = server.keys(zone).stream().filter(k -> k.tag() == tag).findFirst().orElseThrow().id();
         revoked.put(tag, id);
-        pdns.revoke(zone, id);
+        server.revoke(zone, id);
     }
 
     @Override
     void remove(String zone, int originalTag) {
-        pdns.remove(zone, revoked.remove(originalTag));
+        server.remove(zone, revoked.remove(originalTag));
     }
 
     /** PowerDNS signs with flags-257 keys only: the revoked KSK signs nothing while another KSK exists. */
@@ -88,11 +56,6 @@ class PowerDnsBridgeIT extends PeerScenario {
     }
 
     private int tagOf(String zone, int id) {
-        return pdns.keys(zone).stream().filter(k -> k.id() == id).findFirst().orElseThrow().tag();
-    }
-
-    @Override
-    String log() {
-        return pdns == null ? "" : pdns.log();
+        return server.keys(zone).stream().filter(k -> k.id() == id).findFirst().orElseThrow().tag();
     }
 }
