@@ -122,4 +122,62 @@ class DnssecDepthIT {
             }
         }
     }
+
+    /**
+     * {@code zones.<zone>.use-ns}: the zone's NS RRset names three name servers (127.0.0.1, .2, .3,
+     * all at {@code dns.query-port}); only 127.0.0.2 is configured. The bridge finds the other two
+     * through the NS RRset and its glue, sees 127.0.0.3 behind (serial 1 of 2) and nothing at 127.0.0.1.
+     */
+    @Test
+    void useNsAsksEveryNameServerOfTheZone() throws Exception {
+        SignedZone zone = new SignedZone("ns.test", tmp.resolve("ns"));
+        zone.addKsk();
+        zone.addZsk();
+        zone.addRecord("@ IN NS ns2");
+        zone.addRecord("ns2 IN A 127.0.0.2");
+        zone.addRecord("@ IN NS ns3");
+        zone.addRecord("ns3 IN A 127.0.0.3");
+        zone.sign();
+        Path old = Files.copy(zone.signedFile(), tmp.resolve("ns.test.old"));
+        zone.bumpSerial();
+        zone.sign();
+
+        int port = FreePorts.tcpAndUdp();
+        int mqttPort = FreePorts.tcp();
+        try (NsdServer current = new NsdServer(tmp.resolve("nsd-2")).listenOn("127.0.0.2", port)
+                        .zone("ns.test", zone.signedFile()).start();
+                NsdServer behind = new NsdServer(tmp.resolve("nsd-3")).listenOn("127.0.0.3", port)
+                        .zone("ns.test", old).start()) {
+            var config = TestConfig.load(tmp, """
+                    notify.listen = 127.0.0.1:0
+                    dns.query-port = %d
+                    dns.timeout = 2s
+                    mqtt.embedded.listen = 127.0.0.1:%d
+                    data.dir = %s
+                    zones.ns.test.servers = 127.0.0.2:%d
+                    zones.ns.test.use-ns = true
+                    """.formatted(port, mqttPort, tmp.resolve("data-ns"), port));
+            try (Main.Running bridge = Main.start(config, Clock.systemUTC());
+                    MqttRecorder mqtt = new MqttRecorder("tcp://127.0.0.1:" + mqttPort, "dnssec/#")) {
+                try {
+                    mqtt.publish("dnssec/_bridge/request/recheck", "{\"zone\":\"ns.test\",\"transaction\":\"ns\"}", false);
+                    JsonObject state = json(mqtt.await(m -> m.topic().equals("dnssec/_bridge/response/recheck")
+                            && m.payload().contains("\"transaction\":\"ns\"") && m.payload().contains("\"servers\":3"), WAIT))
+                            .getAsJsonObject("data");
+                    assertEquals(2, state.get("serial").getAsLong());
+                    assertEquals("127.0.0.2:" + port, state.get("server").getAsString());
+                    String lagging = state.get("lagging_servers").toString();
+                    assertTrue(lagging.contains("127.0.0.3:" + port) && lagging.contains("127.0.0.1:" + port), lagging);
+                    assertFalse(lagging.contains("127.0.0.2:" + port), lagging);
+                    JsonObject behindState = json(mqtt.await("dnssec/ns.test/servers/127.0.0.3:" + port, WAIT));
+                    assertEquals(1, behindState.get("serial").getAsLong());
+                    assertTrue(behindState.get("lagging").getAsBoolean());
+                    JsonObject silent = json(mqtt.await("dnssec/ns.test/servers/127.0.0.1:" + port, WAIT));
+                    assertFalse(silent.get("reachable").getAsBoolean());
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError(e.getMessage() + "\n--- MQTT ---\n" + mqtt.dump(), e);
+                }
+            }
+        }
+    }
 }

@@ -2,7 +2,6 @@ package org.dnssec2mqtt.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,6 +53,8 @@ public final class NsdServer implements AutoCloseable {
     private final List<Zone> zones = new ArrayList<>();
     private final List<Key> keys = new ArrayList<>();
     private int port;
+    private String ip = "127.0.0.1";
+    private int fixedPort;
     private Process process;
 
     /** An NSD keeping its config, log and socket in {@code dir} (left in place on close). */
@@ -70,6 +71,17 @@ public final class NsdServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         this.ownsDir = true;
+    }
+
+    /**
+     * Listens on {@code ip} (another loopback address, e.g. 127.0.0.2: Linux routes all of
+     * 127.0.0.0/8 to lo) and {@code port} instead of 127.0.0.1 and a free port: several NSDs can
+     * then share one port, as a zone's name servers do.
+     */
+    public NsdServer listenOn(String ip, int port) {
+        this.ip = ip;
+        this.fixedPort = port;
+        return this;
     }
 
     /** Declares a TSIG key ({@code algorithm} as NSD spells it, e.g. "hmac-sha256"; secret in Base64). */
@@ -110,7 +122,7 @@ public final class NsdServer implements AutoCloseable {
         if (process != null) {
             throw new IllegalStateException("NSD already started");
         }
-        port = FreePorts.tcpAndUdp();
+        port = fixedPort > 0 ? fixedPort : FreePorts.tcpAndUdp();
         try {
             Files.createDirectories(dir);
             Files.writeString(configFile(), config(), StandardCharsets.UTF_8);
@@ -131,14 +143,14 @@ public final class NsdServer implements AutoCloseable {
         return this;
     }
 
-    /** The port NSD listens on (TCP and UDP) at 127.0.0.1. */
+    /** The port NSD listens on (TCP and UDP), at 127.0.0.1 unless {@link #listenOn} said otherwise. */
     public int port() {
         return port;
     }
 
-    /** 127.0.0.1 and {@link #port()}. */
+    /** The address and {@link #port()} NSD listens on. */
     public InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        return new InetSocketAddress(ip, port);
     }
 
     /** The generated nsd.conf. */
@@ -222,7 +234,7 @@ public final class NsdServer implements AutoCloseable {
         StringBuilder conf = new StringBuilder();
         conf.append("server:\n")
                 .append("  port: ").append(port).append('\n')
-                .append("  ip-address: 127.0.0.1\n")
+                .append("  ip-address: ").append(ip).append('\n')
                 // no privilege drop: tests may run as root, and the files are ours
                 .append("  username: \"\"\n")
                 .append("  zonesdir: \"").append(dir).append("\"\n")
