@@ -88,9 +88,7 @@ public final class ZoneEvaluator {
         }
 
         if (before != null && !before.reachable()) {
-            events.add(Event.of("zone_recovered", zone, now)
-                    .with("server", a.server())
-                    .text("DNS zone " + zone + " reachable again", zone + " answers again at " + a.server(), Event.NORMAL));
+            events.add(recovered(zone, a.server(), now));
         }
 
         List<String> cds = sorted(a.cds());
@@ -132,10 +130,7 @@ public final class ZoneEvaluator {
     public static Outcome quick(ZoneState before, List<ServerState> servers, Settings settings, Instant now) {
         List<Event> events = new ArrayList<>();
         if (!before.reachable()) {
-            events.add(Event.of("zone_recovered", before.zone(), now)
-                    .with("server", before.server())
-                    .text("DNS zone " + before.zone() + " reachable again",
-                            before.zone() + " answers again at " + before.server(), Event.NORMAL));
+            events.add(recovered(before.zone(), before.server(), now));
         }
         ZoneState draft = before.with(now, true, "ok", "", before.rrsigAlert(), before.rrsigAlertedAt(),
                 before.stale(), servers);
@@ -161,6 +156,13 @@ public final class ZoneEvaluator {
     }
 
     // ---- the parts --------------------------------------------------------------------------
+
+    /** The zone answers again after {@code zone_unreachable}. */
+    private static Event recovered(String zone, String server, Instant now) {
+        return Event.of("zone_recovered", zone, now)
+                .with("server", server)
+                .text("DNS zone " + zone + " reachable again", zone + " answers again at " + server, Event.NORMAL);
+    }
 
     /** Marks each key with what the CDS/CDNSKEY RRsets and the parent's DS say of it. */
     static List<KeyInfo> mark(List<KeyInfo> keys, ZoneSnapshot a, ParentDs parent) {
