@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import org.dnssec2mqtt.flow.Scheduler;
 import org.dnssec2mqtt.mqtt.Payloads;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.zone.Zones;
@@ -29,9 +31,18 @@ final class Commands {
     private static final Logger log = LoggerFactory.getLogger(Commands.class);
     static final int MAX_PAYLOAD = 64 * 1024;
 
-    private Commands() {}
+    private final Bridge bridge;
+    private final BiConsumer<String, Map<String, Object>> respond;
 
-    /** What a recheck request asks for. {@code zone} is null for {@code *}. */
+    /**
+     * @param respond publishes a response: command name, response object
+     */
+    Commands(Bridge bridge, BiConsumer<String, Map<String, Object>> respond) {
+        this.bridge = bridge;
+        this.respond = respond;
+    }
+
+    /** What a recheck or forget request asks for. {@code zone} is null for {@code *}. */
     record Recheck(Name zone, String transaction) {}
 
     /** A request that cannot be served, with the transaction when it could be read. */
@@ -44,51 +55,79 @@ final class Commands {
         }
     }
 
-    static void handle(Bridge bridge, String command, byte[] payload) {
-        if (!command.equals(Topics.RECHECK)) {
-            bridge.respond(command, Payloads.error("unknown command '" + command + "'; known: " + Topics.RECHECK, null));
+    void handle(String command, byte[] payload) {
+        if (!Topics.COMMANDS.contains(command)) {
+            respond.accept(command, Payloads.error("unknown command '" + abbreviate(command) + "'; known: "
+                    + String.join(", ", Topics.COMMANDS), null));
             return;
         }
         Recheck r;
         try {
             r = parseRecheck(payload);
         } catch (BadRequest e) {
-            log.info("command: recheck refused: {}", e.getMessage());
-            bridge.respond(command, Payloads.error(e.getMessage(), e.transaction));
+            log.info("command: {} refused: {}", command, e.getMessage());
+            respond.accept(command, Payloads.error(e.getMessage(), e.transaction));
             return;
         }
+        if (command.equals(Topics.FORGET)) {
+            forget(r);
+        } else if (r.zone() == null) {
+            recheckAll(r);
+        } else {
+            recheck(r);
+        }
+    }
+
+    private void forget(Recheck r) {
         if (r.zone() == null) {
-            List<CompletableFuture<Bridge.Result>> all = bridge.recheckAll();
-            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
-                int changed = 0;
-                int failed = 0;
-                for (CompletableFuture<Bridge.Result> f : all) {
-                    Bridge.Result res = f.getNow(null);
-                    if (res == null || !res.ok()) {
-                        failed++;
-                    } else if (res.changed()) {
-                        changed++;
-                    }
-                }
-                Map<String, Object> data = new LinkedHashMap<>();
-                data.put("zones", all.size());
-                data.put("changed", changed);
-                data.put("failed", failed);
-                bridge.respond(command, Payloads.ok(data, r.transaction()));
-            });
+            respond.accept(Topics.FORGET, Payloads.error("forget takes one zone name, not '*'", r.transaction()));
             return;
         }
+        String problem = bridge.forget(r.zone());
+        if (problem != null) {
+            respond.accept(Topics.FORGET, Payloads.error(problem, r.transaction()));
+        } else {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("zone", Zones.display(r.zone()));
+            respond.accept(Topics.FORGET, Payloads.ok(data, r.transaction()));
+        }
+    }
+
+    private void recheckAll(Recheck r) {
+        List<CompletableFuture<Scheduler.Result>> all = bridge.recheckAll();
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
+            int changed = 0;
+            int failed = 0;
+            for (CompletableFuture<Scheduler.Result> f : all) {
+                Scheduler.Result res = f.getNow(null);
+                if (res == null || !res.ok()) {
+                    failed++;
+                } else if (res.changed()) {
+                    changed++;
+                }
+            }
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("zones", all.size());
+            data.put("changed", changed);
+            data.put("failed", failed);
+            respond.accept(Topics.RECHECK, Payloads.ok(data, r.transaction()));
+        });
+    }
+
+    private void recheck(Recheck r) {
         bridge.recheck(r.zone()).whenComplete((res, t) -> {
             if (t != null) {
-                bridge.respond(command, Payloads.error("recheck of " + Zones.display(r.zone()) + " failed: " + t, r.transaction()));
+                log.warn("command: recheck of {} failed: {}", Zones.display(r.zone()), t.getMessage());
+                respond.accept(Topics.RECHECK, Payloads.error("recheck of " + Zones.display(r.zone())
+                        + " failed inside the bridge; see its log", r.transaction()));
             } else if (!res.ok()) {
                 Map<String, Object> m = Payloads.error(res.error(), r.transaction());
                 if (res.state() != null) {
                     m.put("data", Payloads.zoneState(res.state()));
                 }
-                bridge.respond(command, m);
+                respond.accept(Topics.RECHECK, m);
             } else {
-                bridge.respond(command, Payloads.ok(Payloads.zoneState(res.state()), r.transaction()));
+                respond.accept(Topics.RECHECK, Payloads.ok(Payloads.zoneState(res.state()), r.transaction()));
             }
         });
     }
@@ -119,12 +158,12 @@ final class Commands {
             try {
                 e = JsonParser.parseString(text);
             } catch (JsonParseException ex) {
-                throw new BadRequest("request is not valid JSON: " + ex.getMessage(), null);
+                throw new BadRequest("request is not valid JSON: send a zone name, '*', or {\"zone\":\"example.com\"}", null);
             }
             if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
                 zone = e.getAsString().trim(); // "example.com" as a JSON string
             } else if (!e.isJsonObject()) {
-                throw new BadRequest("request is not valid JSON for recheck: expected {\"zone\":\"example.com\"}", null);
+                throw new BadRequest("request is JSON but not an object: send {\"zone\":\"example.com\"}", null);
             } else {
                 JsonObject o = e.getAsJsonObject();
                 JsonElement t = o.get("transaction");

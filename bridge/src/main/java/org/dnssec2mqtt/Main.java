@@ -19,10 +19,20 @@ import org.dnssec2mqtt.dns.NotifyHandler;
 import org.dnssec2mqtt.dns.NotifyListener;
 import org.dnssec2mqtt.dns.QueryTarget;
 import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.flow.Checker;
+import org.dnssec2mqtt.flow.Scheduler;
+import org.dnssec2mqtt.flow.StateStore;
+import org.dnssec2mqtt.flow.StateWriter;
+import org.dnssec2mqtt.flow.ZoneRegistry;
+import org.dnssec2mqtt.mqtt.HomeAssistant;
+import org.dnssec2mqtt.mqtt.Json;
 import org.dnssec2mqtt.mqtt.MqttLink;
+import org.dnssec2mqtt.mqtt.MqttPublisher;
+import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
+import org.dnssec2mqtt.zone.ZoneState;
 import org.dnssec2mqtt.zone.Zones;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.slf4j.Logger;
@@ -37,7 +47,7 @@ import org.xbill.DNS.TextParseException;
  * Exit codes: 0 fine, 1 failed (bad config, no keys), 2 bad usage.
  */
 public final class Main {
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = Version.VERSION;
     static final String USAGE = """
             usage: dnssec2mqtt [--config FILE] [--check-config]
                    dnssec2mqtt check <zone> --server host[:port] [--config FILE]
@@ -134,19 +144,37 @@ public final class Main {
         public final NotifyListener listener;
         public final MqttLink mqtt;
         public final EmbeddedBroker broker;
+        private final StateWriter writer;
+        private final ExecutorService dnsIo;
 
-        Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker) {
+        Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
+                ExecutorService dnsIo) {
             this.bridge = bridge;
             this.listener = listener;
             this.mqtt = mqtt;
             this.broker = broker;
+            this.writer = writer;
+            this.dnsIo = dnsIo;
         }
 
+        /** Triggers stop, checks in flight end, pending states reach the disk, then offline and the broker. */
         @Override
         public void close() {
-            listener.close();
-            bridge.close();
-            mqtt.close();
+            if (listener != null) {
+                listener.close();
+            }
+            if (bridge != null) {
+                bridge.close();
+            }
+            if (writer != null) {
+                writer.close();
+            }
+            if (mqtt != null) {
+                mqtt.close();
+            }
+            if (dnsIo != null) {
+                dnsIo.shutdownNow();
+            }
             if (broker != null) {
                 broker.close();
             }
@@ -154,7 +182,7 @@ public final class Main {
         }
     }
 
-    /** Builds and starts everything with plain {@code new}: broker, bridge, MQTT, listener. */
+    /** Builds and starts everything with plain {@code new}: broker, stages, MQTT, listener. */
     public static Running start(Config config, Clock clock) throws IOException, MqttException {
         Logger log = LoggerFactory.getLogger(Main.class);
         long t0 = System.nanoTime();
@@ -168,35 +196,53 @@ public final class Main {
         Bridge bridge = null;
         MqttLink mqtt = null;
         NotifyListener listener = null;
+        StateWriter writer = null;
+        ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
-            bridge = new Bridge(config, clock);
+            Topics topics = new Topics(config.mqttTopicPrefix());
+            HomeAssistant homeAssistant = config.homeassistantEnabled()
+                    ? new HomeAssistant(config.homeassistantPrefix(), topics, VERSION) : null;
+            StateStore store = new StateStore(config.dataDir());
+            ZoneRegistry registry = new ZoneRegistry(config);
+            restore(registry, store, log);
+            writer = new StateWriter(store);
             mqtt = new MqttLink(new MqttLink.Settings(url, config.mqttClientId(), config.mqttUsername(),
-                    config.mqttPassword(), config.mqttCaFile()), bridge.topics(), bridge);
-            bridge.attach(mqtt);
+                    config.mqttPassword(), config.mqttCaFile()), topics);
+            MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant);
+            Checker checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo), clock);
+            KeyLog keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
+            bridge = new Bridge(config, registry, checker, publisher, writer, keyLog);
+            MqttLink link = mqtt;
+            Commands commands = new Commands(bridge, (command, response) ->
+                    link.send(topics.response(command), Json.object(response)));
+            mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant));
+            if (homeAssistant != null) {
+                mqtt.subscribe(homeAssistant.statusTopic()); // its birth message asks for discovery again
+            }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
             listener.start();
             mqtt.start();
             bridge.start();
         } catch (IOException | MqttException | RuntimeException e) {
-            if (listener != null) {
-                listener.close();
-            }
-            if (bridge != null) {
-                bridge.close();
-            }
-            if (mqtt != null) {
-                mqtt.close();
-            }
-            if (broker != null) {
-                broker.close();
-            }
+            new Running(bridge, listener, mqtt, broker, writer, dnsIo).close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker);
+        return new Running(bridge, listener, mqtt, broker, writer, dnsIo);
+    }
+
+    /** The zone states of the data directory: those zones are known again. */
+    private static void restore(ZoneRegistry registry, StateStore store, Logger log) throws IOException {
+        for (ZoneState s : store.loadAll()) {
+            try {
+                registry.restore(Zones.parse(s.zone()), s);
+            } catch (TextParseException e) {
+                log.error("state: zone '{}' in {} is not a valid name; ignored", s.zone(), store.dir());
+            }
+        }
     }
 
     private static String addresses(List<java.net.InetSocketAddress> list) {
@@ -226,7 +272,7 @@ public final class Main {
         Config.ZoneConfig zc = config.zones().get(zone);
         Name keyName = zc == null ? null : zc.tsigKey();
         QueryTarget target = new QueryTarget(server, keyName, keyName == null ? null : config.tsigKeys().get(keyName));
-        ExecutorService io = Executors.newSingleThreadExecutor(Bridge.daemon("dns-io"));
+        ExecutorService io = Executors.newSingleThreadExecutor(Scheduler.daemon("dns-io"));
         try {
             ZoneSnapshot snap = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io).fetch(zone, target);
             List<KeyInfo> keys = KeyAnalyzer.analyze(snap, List.of(), Clock.systemUTC().instant());

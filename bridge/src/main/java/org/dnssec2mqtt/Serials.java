@@ -1,12 +1,16 @@
 package org.dnssec2mqtt;
 
-/** SOA serial arithmetic (RFC 1982 §3.2): serials wrap at 2^32, so "newer" is not "greater". */
-final class Serials {
+import org.xbill.DNS.Serial;
+
+/**
+ * The one serial rule of the code base: SOA serial arithmetic (RFC 1982 §3.2). Serials wrap at
+ * 2^32, so "newer" is not "greater": 5 is newer than 4294967295.
+ */
+public final class Serials {
     private Serials() {}
 
     /** True when {@code a} is newer than {@code b}. */
-    static boolean newer(long a, long b) {
-        long d = (a - b) & 0xffffffffL;
-        return d != 0 && d < 0x80000000L;
+    public static boolean newer(long a, long b) {
+        return a != b && Serial.compare(a, b) > 0;
     }
 }

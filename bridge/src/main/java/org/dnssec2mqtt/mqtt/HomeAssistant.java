@@ -4,9 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
 import org.dnssec2mqtt.zone.Zones;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
@@ -14,9 +11,8 @@ import org.xbill.DNS.TextParseException;
 /**
  * Home Assistant MQTT discovery: one device per zone ("DNSSEC example.com") with five entities
  * that all read the zone's retained state topic, so nothing beyond the discovery configs is
- * published. Building topics and JSON is pure ({@link #configs}); the only state is which zones
- * were announced in the current MQTT session, so a zone is announced once per session, not on
- * every check.
+ * published. Building topics and JSON is pure ({@link #configs}); the publisher keeps them among
+ * the zone's retained topics, so they go out once and again only when they change.
  *
  * <p>Discovery topics are {@code <prefix>/<component>/dnssec2mqtt/<zone id>_<entity>/config}
  * (the discovery format {@code <discovery_prefix>/<component>/[<node_id>/]<object_id>/config}).
@@ -65,8 +61,6 @@ public final class HomeAssistant {
     private final String prefix;
     private final Topics topics;
     private final String version;
-    /** Zones whose discovery went out in this MQTT session. */
-    private final Set<String> announced = ConcurrentHashMap.newKeySet();
 
     /**
      * @param prefix the discovery prefix ({@code homeassistant.prefix})
@@ -125,6 +119,29 @@ public final class HomeAssistant {
         return out;
     }
 
+    /** Subscription filter of every discovery config the bridge publishes (read back on connect). */
+    public String configFilter() {
+        return prefix + "/+/" + NODE_ID + "/#";
+    }
+
+    /** The zone id ({@link #objectId}) of one of our discovery config topics; null for any other topic. */
+    public String objectIdOf(String topic) {
+        String head = prefix + "/";
+        if (!topic.startsWith(head) || !topic.endsWith("/config")) {
+            return null;
+        }
+        String[] parts = topic.substring(head.length()).split("/");
+        if (parts.length != 4 || !parts[1].equals(NODE_ID)) {
+            return null;
+        }
+        for (Entity e : ENTITIES) {
+            if (parts[0].equals(e.component()) && parts[2].endsWith("_" + e.suffix())) {
+                return parts[2].substring(0, parts[2].length() - e.suffix().length() - 1);
+            }
+        }
+        return null;
+    }
+
     /** Every discovery topic of the zone. */
     public List<String> configTopics(String zone) {
         String id = objectId(zone);
@@ -133,26 +150,6 @@ public final class HomeAssistant {
 
     private String topic(Entity e, String id) {
         return prefix + "/" + e.component() + "/" + NODE_ID + "/" + id + "_" + e.suffix() + "/config";
-    }
-
-    /** Publishes the zone's discovery (retained) unless it already went out in this session. */
-    public void announce(String zone, BiConsumer<String, String> retain) {
-        if (announced.add(zone)) {
-            configs(zone).forEach(retain);
-        }
-    }
-
-    /** A new session (reconnect, Home Assistant restart): every zone is announced again. */
-    public void forgetAnnounced() {
-        announced.clear();
-    }
-
-    /** Removes the zone's entities from Home Assistant: an empty retained payload per config topic. */
-    public void clear(String zone, BiConsumer<String, String> retain) {
-        announced.remove(zone);
-        for (String t : configTopics(zone)) {
-            retain.accept(t, "");
-        }
     }
 
     /**

@@ -12,11 +12,11 @@ import java.security.cert.CertificateFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -38,27 +38,40 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's one MQTT connection, to the embedded or an external broker alike. Publishes are
- * QoS 1 and never block on a dead broker: what cannot be sent is parked (retained topics: latest
- * value per topic; events: a bounded queue) and sent after the next connect, right after the
- * {@link Session#connected} hook has republished the full retained state.
+ * QoS 1, go out in the order they were made on one sender thread, and never block the caller.
+ *
+ * <p>After every connect the link first reads back what the broker retains under the bridge's
+ * own topics ({@link Session#ownFilters}): it subscribes to them, publishes its {@code online}
+ * state (which carries the time of this connect, so it is told apart from an older one), and
+ * everything that arrives before that echo is the broker's retained copy. {@link
+ * Session#reconcile} then publishes only what differs. So a restart, a reconnect or a broker that
+ * lost its store all end with the retained topics equal to the bridge's state and nothing sent
+ * twice. Retained messages queued when the connection drops are discarded (the next reconcile
+ * covers them); events wait for the broker, up to {@link #MAX_PARKED_EVENTS}.
  *
  * <p>Paho deadlocks when a callback makes a blocking client call, so every callback only hands
  * work to our own single "mqtt-session" thread.
  */
-public final class MqttLink implements AutoCloseable {
+public final class MqttLink implements Outbox, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MqttLink.class);
     private static final int QOS = 1;
     /** Publishes awaiting PUBACK at once; Paho's own limit is set above this. */
     private static final int IN_FLIGHT = 1000;
     /** Events kept while the broker is away; beyond it the oldest are dropped (and counted). */
     static final int MAX_PARKED_EVENTS = 10_000;
-    /** How long after a connect retained key topics are collected for the sweep (see {@link #sweep}). */
-    static final long SWEEP_WINDOW_MS = 2_000;
+    /** How long a connect waits for the broker's retained copy before reconciling with what came. */
+    static final long READ_BACK_MS = 10_000;
 
     /** What the bridge does when the session (re)starts and when a request arrives. */
     public interface Session {
-        /** Called on the session thread after every connect: republish everything retained. */
-        void connected();
+        /** Subscription filters of the bridge's own retained topics, read back after each connect. */
+        List<String> ownFilters();
+
+        /**
+         * Called on the session thread after every connect with what the broker retained under
+         * {@link #ownFilters} (topic → payload): publish what differs.
+         */
+        void reconcile(Map<String, String> retained);
 
         /** Called on the session thread for each message on the request filter or an extra filter. */
         void request(String topic, byte[] payload);
@@ -67,39 +80,37 @@ public final class MqttLink implements AutoCloseable {
     /** Connection settings, from the config. */
     public record Settings(String url, String clientId, String username, String password, Path caFile) {}
 
+    private record Out(String topic, byte[] payload, boolean retained) {}
+
     private final Settings settings;
     private final Topics topics;
-    private final Session session;
     private final MqttAsyncClient client;
     private final ExecutorService sessionThread;
+    private final Thread sender;
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
-    private final Map<String, byte[]> parkedRetained = new LinkedHashMap<>();
-    private final Deque<Parked> parkedEvents = new ArrayDeque<>();
+    /** Guarded by itself: what waits to be sent, in order. */
+    private final Deque<Out> queue = new ArrayDeque<>();
+    /** Guarded by {@link #queue}: the sender may send (connected, retained queue purged). */
+    private boolean sending;
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
+    private final AtomicLong sessions = new AtomicLong();
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
+    private volatile Session session;
     private volatile boolean closing;
     private Thread connector;
     /** {@link System#nanoTime()} when the connection was lost; 0 while connected. */
     private final AtomicLong lostAt = new AtomicLong();
     private final AtomicLong outages = new AtomicLong();
-    /** A drain of parked messages is queued on the session thread (see {@link #park}). */
-    private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    /** While a connect reads back the retained topics: what arrived, and the echo to wait for. */
+    private volatile Map<String, String> readBack;
+    private volatile String onlineMarker;
+    private volatile CountDownLatch echoed;
 
-    /** Retained topics the bridge published (or cleared) since the latest connect. */
-    private final java.util.Set<String> retainedSinceConnect = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Non-empty key topics the broker replayed after the latest connect that we did not publish. */
-    private final java.util.Set<String> foundRetained = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final AtomicLong swept = new AtomicLong();
-    private volatile boolean sweeping;
-
-    private record Parked(String topic, byte[] payload) {}
-
-    public MqttLink(Settings settings, Topics topics, Session session) throws MqttException {
+    public MqttLink(Settings settings, Topics topics) throws MqttException {
         this.settings = settings;
         this.topics = topics;
-        this.session = session;
         // MemoryPersistence: the default file persistence writes folders into the working directory.
         this.client = new MqttAsyncClient(settings.url(), settings.clientId(), new MemoryPersistence());
         this.sessionThread = Executors.newSingleThreadExecutor(r -> {
@@ -107,7 +118,14 @@ public final class MqttLink implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.sender = new Thread(this::sendLoop, "mqtt-send");
+        sender.setDaemon(true);
         client.setCallback(new Callback());
+    }
+
+    /** The bridge side of the session; call before {@link #start}. */
+    public void attach(Session s) {
+        this.session = s;
     }
 
     /** Also subscribes to the exact topic {@code filter} on every connect (e.g. Home Assistant's status), its messages going to {@link Session#request}; call before {@link #start}. */
@@ -118,6 +136,7 @@ public final class MqttLink implements AutoCloseable {
     /** Connects in the background, retrying until the broker answers; returns at once. */
     public void start() throws IOException {
         MqttConnectOptions options = options();
+        sender.start();
         connector = new Thread(() -> connectLoop(options), "mqtt-connect");
         connector.setDaemon(true);
         connector.start();
@@ -165,18 +184,27 @@ public final class MqttLink implements AutoCloseable {
         }
     }
 
+    @Override
     public boolean isConnected() {
         return client.isConnected();
     }
 
-    /** Publishes a retained message; an empty payload clears the topic. */
-    public void retain(String topic, String payload) {
-        publish(topic, payload.getBytes(StandardCharsets.UTF_8), true);
+    /** Counts connects: a retained topic sent in an earlier session may not be on the broker now. */
+    @Override
+    public long session() {
+        return sessions.get();
     }
 
-    /** Publishes a non-retained message. */
+    /** Queues a retained message (an empty payload clears the topic); dropped when not connected. */
+    @Override
+    public void retain(String topic, String payload) {
+        enqueue(new Out(topic, payload.getBytes(StandardCharsets.UTF_8), true));
+    }
+
+    /** Queues a non-retained message (event, response); kept while the broker is away. */
+    @Override
     public void send(String topic, String payload) {
-        publish(topic, payload.getBytes(StandardCharsets.UTF_8), false);
+        enqueue(new Out(topic, payload.getBytes(StandardCharsets.UTF_8), false));
     }
 
     /** First-connect attempts that failed so far. */
@@ -199,111 +227,108 @@ public final class MqttLink implements AutoCloseable {
         return droppedEvents.get();
     }
 
-    private void publish(String topic, byte[] payload, boolean retained) {
-        if (retained) {
-            retainedSinceConnect.add(topic);
-        }
-        if (!client.isConnected()) {
-            park(topic, payload, retained);
-            return;
-        }
-        try {
-            if (!inFlight.tryAcquire(5, TimeUnit.SECONDS)) {
-                park(topic, payload, retained);
-                return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            park(topic, payload, retained);
-            return;
-        }
-        try {
-            client.publish(topic, payload, QOS, retained, null, new IMqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    inFlight.release();
-                    published.incrementAndGet();
-                }
-
-                @Override
-                public void onFailure(IMqttToken token, Throwable e) {
-                    inFlight.release();
-                    park(topic, payload, retained);
-                }
-            });
-        } catch (MqttException e) {
-            inFlight.release();
-            park(topic, payload, retained);
+    /** Messages waiting to be sent. */
+    public int queued() {
+        synchronized (queue) {
+            return queue.size();
         }
     }
 
-    private void park(String topic, byte[] payload, boolean retained) {
+    private void enqueue(Out m) {
         if (closing) {
             return;
         }
-        synchronized (this) {
-            if (retained) {
-                parkedRetained.remove(topic);
-                parkedRetained.put(topic, payload);
-            } else {
-                if (parkedEvents.size() >= MAX_PARKED_EVENTS) {
-                    parkedEvents.removeFirst();
+        synchronized (queue) {
+            if (m.retained() && !client.isConnected()) {
+                return; // the reconcile after the next connect publishes it
+            }
+            if (!m.retained()) {
+                long events = queue.stream().filter(o -> !o.retained()).count();
+                if (events >= MAX_PARKED_EVENTS) {
+                    queue.stream().filter(o -> !o.retained()).findFirst().ifPresent(queue::remove);
                     long n = droppedEvents.incrementAndGet();
                     if (n == 1 || n % 1000 == 0) {
                         log.warn("mqtt: broker away too long; {} events dropped so far (queue holds {})",
                                 n, MAX_PARKED_EVENTS);
                     }
                 }
-                parkedEvents.addLast(new Parked(topic, payload));
             }
+            queue.addLast(m);
+            queue.notifyAll();
         }
-        // A publish that saw "disconnected" just before the reconnect drained the parking lot would
-        // wait there until the next outage: if we are connected by now, drain again.
-        if (client.isConnected() && drainQueued.compareAndSet(false, true)) {
+    }
+
+    /** The sender thread: one message at a time, in order, within the in-flight window. */
+    private void sendLoop() {
+        while (!closing) {
+            Out m;
+            synchronized (queue) {
+                while (!closing && (!sending || queue.isEmpty())) {
+                    try {
+                        queue.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closing) {
+                    return;
+                }
+                m = queue.pollFirst();
+            }
             try {
-                sessionThread.execute(this::drain);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                drainQueued.set(false); // closing
+                inFlight.acquire();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                client.publish(m.topic(), m.payload(), QOS, m.retained(), null, new IMqttActionListener() {
+                    @Override
+                    public void onSuccess(IMqttToken token) {
+                        inFlight.release();
+                        published.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onFailure(IMqttToken token, Throwable e) {
+                        inFlight.release();
+                        requeue(m);
+                    }
+                });
+            } catch (MqttException e) {
+                inFlight.release();
+                requeue(m);
             }
         }
     }
 
-    /** Sends what was parked while connected (session thread). */
-    private void drain() {
-        drainQueued.set(false);
-        if (!client.isConnected()) {
-            return; // the next connect drains
+    /** A publish the broker did not take: an event waits for the next connect; a retained message is left to the reconcile. */
+    private void requeue(Out m) {
+        if (m.retained() || closing) {
+            return;
         }
-        Held held = takeHeld();
-        held.retained().forEach((t, p) -> publish(t, p, true));
-        held.events().forEach(p -> publish(p.topic(), p.payload(), false));
-    }
-
-    /** What was parked while the broker was away: latest value per retained topic, and events. */
-    private record Held(Map<String, byte[]> retained, Deque<Parked> events) {}
-
-    private synchronized Held takeHeld() {
-        Held held = new Held(new LinkedHashMap<>(parkedRetained), new ArrayDeque<>(parkedEvents));
-        parkedRetained.clear();
-        parkedEvents.clear();
-        return held;
+        synchronized (queue) {
+            queue.addFirst(m);
+            if (client.isConnected()) {
+                queue.notifyAll();
+            } else {
+                sending = false;
+            }
+        }
     }
 
     private void onConnected(boolean reconnect) {
+        long sessionNo = sessions.incrementAndGet();
         long lost = lostAt.getAndSet(0);
         int heldEvents;
-        int heldRetained;
-        synchronized (this) {
-            heldEvents = parkedEvents.size();
-            heldRetained = parkedRetained.size();
+        synchronized (queue) {
+            queue.removeIf(Out::retained); // from an earlier session: the reconcile below decides
+            heldEvents = queue.size();
         }
         if (lost != 0) {
             outages.incrementAndGet();
-            // Say how long subscribers were left without news, and what is caught up now.
-            log.warn("mqtt: broker {} was away for {} s; reconnected, republishing the retained state, "
-                    + "{} retained updates and {} events held meanwhile{}", settings.url(),
-                    String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - lost) / 1e9),
-                    heldRetained, heldEvents,
+            log.warn("mqtt: broker {} was away for {} s; reconnected, reconciling the retained state, "
+                    + "{} events held meanwhile{}", settings.url(),
+                    String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - lost) / 1e9), heldEvents,
                     droppedEvents.get() == 0 ? "" : " (" + droppedEvents.get() + " events dropped: queue full)");
         } else {
             log.info("mqtt: {} to {}", reconnect ? "reconnected" : "connected", settings.url());
@@ -317,70 +342,66 @@ public final class MqttLink implements AutoCloseable {
                 log.warn("mqtt: cannot subscribe to {}: {}", filter, e.getMessage());
             }
         }
-        retainedSinceConnect.clear();
-        foundRetained.clear();
-        sweeping = true;
-        try {
-            client.subscribe(keysFilter(), QOS).waitForCompletion(10_000);
-            CompletableFuture.runAsync(this::sweep,
-                    CompletableFuture.delayedExecutor(SWEEP_WINDOW_MS, TimeUnit.MILLISECONDS, sessionThread));
-        } catch (MqttException | java.util.concurrent.RejectedExecutionException e) {
-            sweeping = false;
-            log.debug("mqtt: no sweep of stale key topics: cannot subscribe to {}: {}", keysFilter(), e.getMessage());
+        Session s = session;
+        Map<String, String> retained = readBack(s == null ? List.of() : s.ownFilters(), sessionNo);
+        synchronized (queue) {
+            sending = true; // held events first, then the reconcile's differences
+            queue.notifyAll();
         }
-        retain(topics.bridgeState(), Payloads.online());
-        Held held = takeHeld();
-        Map<String, byte[]> retained = held.retained();
-        Deque<Parked> events = held.events();
-        // Parked values first (they hold clears of topics that are gone), then the truth.
-        retained.forEach((t, p) -> publish(t, p, true));
-        try {
-            session.connected();
-        } catch (RuntimeException e) {
-            log.error("mqtt: republishing state after connect failed", e);
+        if (s != null && retained != null) {
+            try {
+                s.reconcile(retained);
+            } catch (RuntimeException e) {
+                log.error("mqtt: reconciling the retained state failed: {}", e.getMessage());
+                log.debug("mqtt: reconcile", e);
+            }
         }
-        if (!events.isEmpty()) {
-            log.info("mqtt: sending {} events held while the broker was away", events.size());
-        }
-        events.forEach(p -> publish(p.topic(), p.payload(), false));
-    }
-
-    private String keysFilter() {
-        return topics.prefix() + "/+/keys/#";
     }
 
     /**
-     * Clears retained key topics that the broker still holds but the bridge no longer publishes:
-     * left behind when the process died after saving a zone's new state but before the clear of a
-     * removed key reached the broker, or when state files were lost. Runs once per connect,
-     * {@link #SWEEP_WINDOW_MS} after subscribing to the key topics (brokers replay retained
-     * messages right after SUBACK); a topic the bridge published meanwhile is never touched.
-     * Needs read access to {@code <prefix>/+/keys/#}; without it nothing arrives and nothing is swept.
+     * What the broker retains under {@code filters}, read back by subscribing and waiting for the
+     * echo of this connect's {@code online} message; null when the connection dropped meanwhile.
      */
-    private void sweep() {
-        sweeping = false;
+    private Map<String, String> readBack(List<String> filters, long session) {
+        Map<String, String> found = new ConcurrentHashMap<>();
+        String marker = Payloads.online(java.time.Instant.now());
+        CountDownLatch echo = new CountDownLatch(1);
+        readBack = found;
+        onlineMarker = marker;
+        echoed = echo;
+        List<String> all = new ArrayList<>(filters);
+        if (!all.contains(topics.bridgeState())) {
+            all.add(topics.bridgeState());
+        }
         try {
-            if (client.isConnected()) {
-                client.unsubscribe(keysFilter()).waitForCompletion(10_000);
+            for (String f : all) {
+                client.subscribe(f, QOS).waitForCompletion(10_000);
+            }
+            // goes out directly, ahead of the queue: its echo marks the end of the retained replay
+            client.publish(topics.bridgeState(), marker.getBytes(StandardCharsets.UTF_8), QOS, true)
+                    .waitForCompletion(10_000);
+            if (!echo.await(READ_BACK_MS, TimeUnit.MILLISECONDS)) {
+                log.warn("mqtt: the broker did not echo {} within {} s (does the bridge's account lack read access "
+                        + "to its own topics? see broker-config/); publishing every retained topic", topics.bridgeState(),
+                        READ_BACK_MS / 1000);
+                found.clear();
+            }
+            for (String f : all) {
+                client.unsubscribe(f);
             }
         } catch (MqttException e) {
-            log.debug("mqtt: unsubscribe {}: {}", keysFilter(), e.getMessage());
-        }
-        int n = 0;
-        for (String topic : foundRetained) {
-            if (!retainedSinceConnect.contains(topic)) {
-                log.info("mqtt: clearing stale retained topic {}: no such key in the bridge's state", topic);
-                publish(topic, new byte[0], true);
-                n++;
+            log.warn("mqtt: cannot read back the retained topics: {}", e.getMessage());
+            if (!client.isConnected()) {
+                return null;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            readBack = null;
         }
-        foundRetained.clear();
-        swept.addAndGet(n);
-    }
-
-    /** Stale retained key topics cleared by the sweeps after connects. */
-    public long swept() {
-        return swept.get();
+        found.remove(topics.bridgeState());
+        return new java.util.HashMap<>(found);
     }
 
     /** Publishes offline (a retained last will is not stored by every broker), then disconnects. */
@@ -399,12 +420,16 @@ public final class MqttLink implements AutoCloseable {
             log.debug("mqtt: offline state not sent: {}", e.getMessage());
         }
         closing = true;
+        synchronized (queue) {
+            queue.notifyAll();
+        }
+        sender.interrupt();
         if (connector != null) {
             connector.interrupt();
         }
         try {
             if (client.isConnected()) {
-                client.disconnect(2_000).waitForCompletion(3_000);
+                client.disconnect(500).waitForCompletion(1_000);
             }
         } catch (MqttException e) {
             log.debug("mqtt: disconnect: {}", e.getMessage());
@@ -447,6 +472,14 @@ public final class MqttLink implements AutoCloseable {
         @Override
         public void connectionLost(Throwable cause) {
             lostAt.compareAndSet(0, System.nanoTime());
+            synchronized (queue) {
+                sending = false;
+                queue.removeIf(Out::retained);
+            }
+            CountDownLatch echo = echoed;
+            if (echo != null) {
+                echo.countDown();
+            }
             log.warn("mqtt: connection to {} lost: {}; reconnecting", settings.url(),
                     cause == null ? "unknown reason" : cause.getMessage());
         }
@@ -454,10 +487,18 @@ public final class MqttLink implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             byte[] payload = message.getPayload();
+            Map<String, String> found = readBack;
             if (topics.commandOf(topic) == null && !extraFilters.contains(topic)) {
-                // a key topic replayed for the sweep (or our own publish echoed back)
-                if (sweeping && payload.length > 0 && !retainedSinceConnect.contains(topic)) {
-                    foundRetained.add(topic);
+                // the broker's retained copy of our own topics, read back after a connect
+                if (found != null) {
+                    String text = new String(payload, StandardCharsets.UTF_8);
+                    if (topic.equals(topics.bridgeState()) && text.equals(onlineMarker)) {
+                        echoed.countDown();
+                    } else if (payload.length > 0) {
+                        found.put(topic, text);
+                    } else {
+                        found.remove(topic);
+                    }
                 }
                 return;
             }
@@ -465,7 +506,8 @@ public final class MqttLink implements AutoCloseable {
                 try {
                     session.request(topic, payload);
                 } catch (RuntimeException e) {
-                    log.error("mqtt: request on {} failed", topic, e);
+                    log.error("mqtt: request on {} failed: {}", topic, e.getMessage());
+                    log.debug("mqtt: request", e);
                 }
             });
         }

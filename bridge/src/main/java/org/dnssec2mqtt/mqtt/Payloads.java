@@ -138,8 +138,16 @@ public final class Payloads {
         return e.fields();
     }
 
-    public static String online() {
-        return "{\"state\":\"online\"}";
+    /**
+     * {@code {"state":"online","version":...,"since":...}}: {@code since} is the time of this
+     * connect to the millisecond, so each connect's online message differs from the last.
+     */
+    public static String online(java.time.Instant since) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", "online");
+        m.put("version", org.dnssec2mqtt.Version.VERSION);
+        m.put("since", java.time.format.DateTimeFormatter.ISO_INSTANT.format(since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+        return Json.object(m);
     }
 
     public static String offline() {

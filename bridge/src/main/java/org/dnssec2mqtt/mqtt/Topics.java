@@ -16,6 +16,9 @@ public final class Topics {
     public static final String BRIDGE = "_bridge";
     /** Command names under {@code _bridge/request/}. */
     public static final String RECHECK = "recheck";
+    public static final String FORGET = "forget";
+    /** Every command the bridge answers. */
+    public static final java.util.List<String> COMMANDS = java.util.List.of(RECHECK, FORGET);
 
     private final String prefix;
 
@@ -71,6 +74,32 @@ public final class Topics {
     public String commandOf(String topic) {
         String head = prefix + "/" + BRIDGE + "/request/";
         return topic.startsWith(head) ? topic.substring(head.length()) : null;
+    }
+
+    /** Filters of the bridge's own retained zone topics (keys, state, servers), read back on connect. */
+    public java.util.List<String> zoneFilters() {
+        return java.util.List.of(prefix + "/+/keys/#", prefix + "/+/state", prefix + "/+/servers/#");
+    }
+
+    /**
+     * The escaped zone level of one of the bridge's retained zone topics ({@code <prefix>/<zone>/keys/...},
+     * {@code .../state}, {@code .../servers/...}); null for any other topic, the bridge's own included.
+     */
+    public String zoneLevelOf(String topic) {
+        if (!topic.startsWith(prefix + "/")) {
+            return null;
+        }
+        String rest = topic.substring(prefix.length() + 1);
+        int slash = rest.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        String level = rest.substring(0, slash);
+        String tail = rest.substring(slash + 1);
+        if (level.equals(BRIDGE) || !(tail.equals("state") || tail.startsWith("keys/") || tail.startsWith("servers/"))) {
+            return null;
+        }
+        return level;
     }
 
     /** The zone level for a zone in payload form; see the class comment for the rule. */

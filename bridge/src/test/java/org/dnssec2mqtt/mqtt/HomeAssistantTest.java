@@ -121,28 +121,6 @@ class HomeAssistantTest {
     }
 
     @Test
-    void announcesOncePerSessionAndAgainAfterForgetting() {
-        List<String> published = new ArrayList<>();
-        ha.announce("example.com", (t, p) -> published.add(t));
-        ha.announce("example.com", (t, p) -> published.add(t));
-        assertEquals(5, published.size());
-        ha.forgetAnnounced();
-        ha.announce("example.com", (t, p) -> published.add(t));
-        assertEquals(10, published.size());
-    }
-
-    @Test
-    void clearPublishesEmptyRetainedPayloadsAndAllowsANewAnnouncement() {
-        Map<String, String> published = new LinkedHashMap<>();
-        ha.announce("example.com", published::put);
-        ha.clear("example.com", published::put);
-        assertEquals(ha.configTopics("example.com"), List.copyOf(published.keySet()));
-        assertTrue(published.values().stream().allMatch(String::isEmpty));
-        ha.announce("example.com", published::put);
-        assertFalse(published.values().stream().anyMatch(String::isEmpty));
-    }
-
-    @Test
     void birthMessageIsOnlineOnTheStatusTopic() {
         assertEquals("homeassistant/status", ha.statusTopic());
         assertTrue(ha.isBirth("homeassistant/status", "online".getBytes(StandardCharsets.UTF_8)));

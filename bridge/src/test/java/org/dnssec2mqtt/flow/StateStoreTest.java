@@ -1,4 +1,4 @@
-package org.dnssec2mqtt;
+package org.dnssec2mqtt.flow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.dnssec2mqtt;
+package org.dnssec2mqtt.flow;
 
 import com.google.gson.JsonParseException;
 import java.io.IOException;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * the old or the new state, never half of one. A file that cannot be read is reported with its
  * path and set aside as {@code *.corrupt-<millis>}, never overwritten.
  */
-final class StateStore {
+public final class StateStore {
     private static final Logger log = LoggerFactory.getLogger(StateStore.class);
     private static final int FORMAT = 1;
 
@@ -34,17 +34,17 @@ final class StateStore {
     /** The on-disk wrapper, so a later format can be told apart. */
     private record StateFile(int format, ZoneState state) {}
 
-    StateStore(Path dataDir) throws IOException {
+    public StateStore(Path dataDir) throws IOException {
         this.dir = dataDir.resolve("zones");
         Files.createDirectories(dir);
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
     /** Every readable zone state; unreadable files are reported and set aside. */
-    List<ZoneState> loadAll() throws IOException {
+    public List<ZoneState> loadAll() throws IOException {
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
             stream.forEach(files::add);
@@ -64,15 +64,18 @@ final class StateStore {
             } else {
                 return sf.state();
             }
-        } catch (IOException | JsonParseException | IllegalArgumentException | java.time.DateTimeException e) {
-            problem = e.getMessage();
+        } catch (IOException e) {
+            problem = IoProblems.describe(e);
+        } catch (JsonParseException | IllegalArgumentException | java.time.DateTimeException e) {
+            problem = "not a state file of this bridge (broken JSON or a field out of range)";
         }
         Path aside = f.resolveSibling(f.getFileName() + ".corrupt-" + System.currentTimeMillis());
         try {
             Files.move(f, aside);
             log.error("state: cannot read {} ({}); moved it to {}; the zone is checked afresh", f, problem, aside);
         } catch (IOException e) {
-            log.error("state: cannot read {} ({}) nor move it aside ({}); fix or remove the file", f, problem, e.getMessage());
+            log.error("state: cannot read {} ({}) nor move it aside ({}); fix or remove the file", f, problem,
+                    IoProblems.describe(e));
         }
         return null;
     }
@@ -83,7 +86,20 @@ final class StateStore {
      * {@link #loadAll} ignores and the next save overwrites); the fsync makes the same true of a
      * power cut, where a rename can otherwise reach the disk before the data it points to.
      */
-    void save(ZoneState state) throws IOException {
+    public void save(ZoneState state) throws IOException {
+        write(state);
+        syncDirectory();
+    }
+
+    /** Several zones' states, each file written and flushed, the directory synced once. */
+    public void saveAll(List<ZoneState> states) throws IOException {
+        for (ZoneState s : states) {
+            write(s);
+        }
+        syncDirectory();
+    }
+
+    private void write(ZoneState state) throws IOException {
         Path target = file(state.zone());
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         byte[] json = Json.GSON.toJson(new StateFile(FORMAT, state)).getBytes(StandardCharsets.UTF_8);
@@ -96,7 +112,6 @@ final class StateStore {
             out.force(true);
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        syncDirectory();
     }
 
     /** Makes the rename itself durable (POSIX: fsync the directory); best effort elsewhere. */
@@ -108,7 +123,7 @@ final class StateStore {
         }
     }
 
-    void delete(String zone) throws IOException {
+    public void delete(String zone) throws IOException {
         Files.deleteIfExists(file(zone));
     }
 

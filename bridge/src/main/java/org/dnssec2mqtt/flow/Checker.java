@@ -1,0 +1,294 @@
+package org.dnssec2mqtt.flow;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.dnssec2mqtt.Serials;
+import org.dnssec2mqtt.config.Config;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.dns.DnsQueryException;
+import org.dnssec2mqtt.dns.QueryTarget;
+import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.zone.KeyAnalyzer;
+import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ServerState;
+import org.dnssec2mqtt.zone.Validator;
+import org.dnssec2mqtt.zone.ZoneEvaluator;
+import org.dnssec2mqtt.zone.ZoneSnapshot;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DNSKEYRecord;
+
+/**
+ * One check of one zone: ask its servers (SOA only when the serial may not have moved, else SOA,
+ * DNSKEY, CDS and CDNSKEY), evaluate what they said against what was known, and return what was
+ * found. No MQTT, no disk: the caller publishes and persists.
+ */
+public class Checker {
+    private static final Logger log = LoggerFactory.getLogger(Checker.class);
+
+    /** What a check found. */
+    public record Found(Kind kind, ZoneEvaluator.Outcome outcome, String error) {
+        /** The zone state after the check; null when it has none. */
+        public ZoneState state() {
+            return outcome == null ? null : outcome.state();
+        }
+    }
+
+    /**
+     * FULL or QUICK: servers answered (outcome set); UNREACHABLE: none did (outcome set for zones
+     * with a state, else null); UNTRUSTED: a learned zone's first answer did not validate;
+     * NO_SERVER: nobody to ask.
+     */
+    public enum Kind { FULL, QUICK, UNREACHABLE, UNTRUSTED, NO_SERVER }
+
+    private final Config config;
+    private final ZoneFetcher fetcher;
+    private final Clock clock;
+    private final ZoneEvaluator.Settings settings;
+    private final QueryTarget resolver;
+    private final Validator validator = new Validator();
+
+    public Checker(Config config, ZoneFetcher fetcher, Clock clock) {
+        this.config = config;
+        this.fetcher = fetcher;
+        this.clock = clock;
+        this.settings = new ZoneEvaluator.Settings(config.rrsigWarnDays(), config.rrsigReminder(), config.pollStaleShare());
+        this.resolver = config.dnsResolver() == null ? null : QueryTarget.unsigned(config.dnsResolver());
+    }
+
+    /**
+     * Checks {@code z}. {@code force} fetches the keys even when no serial moved. Any failure
+     * becomes a {@link Kind#UNREACHABLE} result saying what went wrong in plain words.
+     *
+     * @param dnskeyFetched called once when a full check starts (for the counters)
+     */
+    public Found check(TrackedZone z, boolean force, Runnable dnskeyFetched) {
+        List<QueryTarget> targets = targets(z);
+        if (targets.isEmpty()) {
+            return new Found(Kind.NO_SERVER, null, "unknown zone " + z.display + ": no server to ask");
+        }
+        ZoneState s = z.state;
+        if (!force && s != null && z.confirmed && s.reachable() && !z.adopted) {
+            Found quick = quick(z, s, targets);
+            if (quick != null) {
+                return quick;
+            }
+        }
+        dnskeyFetched.run();
+        return full(z, targets);
+    }
+
+    /** SOA of every server; null when a serial moved (a full check is due). */
+    private Found quick(TrackedZone z, ZoneState s, List<QueryTarget> targets) {
+        Map<String, ServerState> prior = new HashMap<>();
+        for (ServerState sv : s.servers()) {
+            prior.put(sv.server(), sv);
+        }
+        List<ServerState> servers = new ArrayList<>();
+        DnsQueryException last = null;
+        Instant now = clock.instant();
+        for (QueryTarget t : targets) {
+            try {
+                long serial = fetcher.soa(z.name, t).soa().getSerial();
+                if (Serials.newer(serial, s.serial())) {
+                    return null;
+                }
+                ServerState p = prior.get(t.toString());
+                boolean keysMatch = p == null || p.keysMatch();
+                List<Integer> tags = p == null ? List.of() : p.keytags();
+                servers.add(new ServerState(t.toString(), serial, "", tags, keysMatch,
+                        serial != s.serial() || !keysMatch, now));
+            } catch (DnsQueryException e) {
+                last = e;
+                servers.add(failedServer(t.toString(), e.reason(), now));
+            }
+        }
+        if (last != null && servers.stream().noneMatch(ServerState::reachable)) {
+            return unreachable(z, last.server(), last.reason(), servers);
+        }
+        return new Found(Kind.QUICK, ZoneEvaluator.quick(s, servers, settings, now), null);
+    }
+
+    /** SOA, DNSKEY, CDS and CDNSKEY of every server; the newest answer is the one trusted. */
+    private Found full(TrackedZone z, List<QueryTarget> targets) {
+        Config.ZoneConfig zc = config.zones().get(z.name);
+        if (zc != null && zc.useNs()) {
+            refreshNameServers(z, targets.get(0));
+            targets = targets(z);
+        }
+        List<ZoneSnapshot> answers = new ArrayList<>();
+        List<Object> byTarget = new ArrayList<>();
+        DnsQueryException lastError = null;
+        for (QueryTarget t : targets) {
+            try {
+                ZoneSnapshot snap = fetcher.fetch(z.name, t);
+                answers.add(snap);
+                byTarget.add(snap);
+            } catch (DnsQueryException e) {
+                log.debug("check: zone={} server={} failed: {}", z.display, e.server(), e.reason());
+                lastError = e;
+                byTarget.add(e);
+            }
+        }
+        Instant now = clock.instant();
+        if (answers.isEmpty()) {
+            List<ServerState> servers = new ArrayList<>();
+            for (Object o : byTarget) {
+                DnsQueryException e = (DnsQueryException) o;
+                servers.add(failedServer(e.server(), e.reason(), now));
+            }
+            return unreachable(z, lastError.server(), lastError.reason(), servers);
+        }
+        ZoneSnapshot best = answers.get(0);
+        for (ZoneSnapshot a : answers) {
+            if (Serials.newer(a.serial(), best.serial())) {
+                best = a;
+            }
+        }
+        Set<String> bestKeys = rdata(best);
+        List<ServerState> servers = new ArrayList<>();
+        for (Object o : byTarget) {
+            if (o instanceof ZoneSnapshot a) {
+                boolean match = rdata(a).equals(bestKeys);
+                List<Integer> tags = a.keys().stream().map(DNSKEYRecord::getFootprint).sorted().toList();
+                servers.add(new ServerState(a.server(), a.serial(), "", tags, match,
+                        a.serial() != best.serial() || !match, now));
+            } else {
+                DnsQueryException e = (DnsQueryException) o;
+                servers.add(failedServer(e.server(), e.reason(), now));
+            }
+        }
+        ZoneEvaluator.ParentDs parentDs = null;
+        if (resolver != null && !best.keys().isEmpty()) {
+            try {
+                ZoneFetcher.DsAnswer ds = fetcher.ds(z.name, resolver);
+                parentDs = new ZoneEvaluator.ParentDs(ds.records(), ds.validated());
+            } catch (DnsQueryException e) {
+                log.debug("check: zone={} no DS answer from {}: {}", z.display, resolver, e.reason());
+            }
+        }
+        ZoneState before = z.state;
+        boolean confirmed = z.confirmed;
+        if (z.adopted && before == null) {
+            before = adoptedState(z, best, now);
+            confirmed = before != null;
+        }
+        ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
+                new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
+        if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
+            // a learned zone whose first answer does not validate is not worth knowing yet
+            return new Found(Kind.UNTRUSTED, null, best.server() + ": answer does not validate: " + o.state().problem());
+        }
+        return new Found(Kind.FULL, o, null);
+    }
+
+    /**
+     * The state an adopted zone had, as far as the broker's retained key topics tell: the keys of
+     * this answer that match a retained key (tag and algorithm) keep its {@code first_seen}. Null
+     * when none match (the zone is then new).
+     */
+    private ZoneState adoptedState(TrackedZone z, ZoneSnapshot answer, Instant now) {
+        List<AdoptedKey> retained = z.adoptedKeys;
+        List<KeyInfo> keys = new ArrayList<>();
+        for (KeyInfo k : KeyAnalyzer.analyze(answer, List.of(), now)) {
+            for (AdoptedKey a : retained) {
+                if (a.keytag() == k.keytag() && a.algorithm() == k.algorithm() && a.firstSeen() != null) {
+                    keys.add(withFirstSeen(k, a.firstSeen()));
+                    break;
+                }
+            }
+        }
+        if (keys.isEmpty()) {
+            return null;
+        }
+        Instant first = keys.stream().map(KeyInfo::firstSeen).min(Instant::compareTo).orElse(now);
+        return new ZoneState(z.display, answer.serial(), answer.server(), first, first, true, "ok", "", keys,
+                null, null, "ok", null, answer.soaExpire(), first, false, List.of(), List.of(), null, null,
+                List.of());
+    }
+
+    private static KeyInfo withFirstSeen(KeyInfo k, Instant firstSeen) {
+        return new KeyInfo(k.identity(), k.topicId(), k.dnskey(), k.zone(), k.keytag(), k.flags(), k.role(),
+                k.state(), k.revoked(), k.originalKeytag(), k.algorithm(), k.algorithmName(), k.bits(), k.ttl(),
+                k.dsSha256(), k.dsSha384(), firstSeen, k.cds(), k.dsAtParent(),
+                k.addHolddownUntil() == null ? null : firstSeen.plus(java.time.Duration.ofDays(30)),
+                k.revokedAt(), k.removeHolddownUntil());
+    }
+
+    /** Every server failed: keys are kept (a server being down retracts nothing). */
+    private Found unreachable(TrackedZone z, String server, String reason, List<ServerState> servers) {
+        if (z.state == null && !z.configured) {
+            return new Found(Kind.UNREACHABLE, null, server + ": " + reason);
+        }
+        ZoneEvaluator.Outcome o = ZoneEvaluator.unreachable(z.display, z.state, server, reason, servers, clock.instant());
+        return new Found(Kind.UNREACHABLE, o, server + ": " + reason);
+    }
+
+    /**
+     * A check that died of something unexpected: the zone's error state with a plain-words problem
+     * (what the caller logs once with the cause).
+     */
+    public Found broken(TrackedZone z, String why) {
+        String server = z.state != null && z.state.server() != null ? z.state.server() : "bridge";
+        return unreachable(z, server, why, z.state == null ? List.of() : z.state.servers());
+    }
+
+    private static ServerState failedServer(String server, String reason, Instant now) {
+        return new ServerState(server, 0, reason, List.of(), false, false, now);
+    }
+
+    /** zones.&lt;zone&gt;.use-ns: the addresses of the zone's NS RRset join its configured servers. */
+    private void refreshNameServers(TrackedZone z, QueryTarget first) {
+        try {
+            List<HostPort> found = new ArrayList<>();
+            for (String address : fetcher.nameServerAddresses(z.name, first, resolver)) {
+                found.add(new HostPort(address, config.dnsQueryPort()));
+            }
+            if (!found.equals(z.nameServers)) {
+                log.info("zone={} name servers: {}", z.display, found);
+            }
+            z.nameServers = List.copyOf(found);
+        } catch (DnsQueryException e) {
+            log.debug("zone={} NS RRset not available from {}: {}; keeping {}", z.display, first, e.reason(), z.nameServers);
+        }
+    }
+
+    /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server. */
+    private static Set<String> rdata(ZoneSnapshot a) {
+        Set<String> out = new HashSet<>();
+        for (DNSKEYRecord k : a.keys()) {
+            out.add(k.rdataToString());
+        }
+        return out;
+    }
+
+    /** Who to ask: the configured servers (plus use-ns), else the NOTIFY's source, else dns.servers. */
+    List<QueryTarget> targets(TrackedZone z) {
+        Config.ZoneConfig zc = config.zones().get(z.name);
+        List<HostPort> servers = zc != null && !zc.servers().isEmpty() ? zc.servers() : null;
+        if (servers == null && z.learnedFrom != null) {
+            return List.of(z.learnedFrom);
+        }
+        if (servers == null) {
+            servers = config.dnsServers();
+        }
+        org.xbill.DNS.Name keyName = zc == null ? null : zc.tsigKey();
+        List<QueryTarget> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<HostPort> all = new ArrayList<>(servers);
+        all.addAll(z.nameServers);
+        for (HostPort hp : all) {
+            if (seen.add(hp.toString())) {
+                out.add(new QueryTarget(hp, keyName, keyName == null ? null : config.tsigKeys().get(keyName)));
+            }
+        }
+        return out;
+    }
+}

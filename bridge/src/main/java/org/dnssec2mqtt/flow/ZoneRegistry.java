@@ -1,0 +1,168 @@
+package org.dnssec2mqtt.flow;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.dnssec2mqtt.config.Config;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.dns.QueryTarget;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.xbill.DNS.Name;
+
+/**
+ * The zones the bridge tracks: configured ones (always), learned ones (from NOTIFY, a recheck
+ * with {@code dns.servers}, or found on the broker), and which of them are known to subscribers.
+ * Zones learned but not yet confirmed by a successful check are capped, so junk NOTIFYs for
+ * random names cannot grow memory without bound. Removing a zone marks its object
+ * {@link TrackedZone#removed}, so work queued for it does nothing.
+ */
+public final class ZoneRegistry {
+    /** Zones learned from NOTIFY that never answered yet. */
+    public static final int MAX_UNCONFIRMED = 20_000;
+
+    private final Config config;
+    private final Map<Name, TrackedZone> zones = new ConcurrentHashMap<>();
+    private final AtomicInteger unconfirmed = new AtomicInteger();
+    private final AtomicLong learned = new AtomicLong();
+    private final AtomicLong forgotten = new AtomicLong();
+
+    public ZoneRegistry(Config config) {
+        this.config = config;
+        for (Config.ZoneConfig z : config.zones().values()) {
+            zones.put(z.zone(), new TrackedZone(z.zone(), true));
+        }
+    }
+
+    /** A state read back from the data directory: the zone is known again. */
+    public TrackedZone restore(Name name, ZoneState s) {
+        TrackedZone z = zones.computeIfAbsent(name, n -> new TrackedZone(n, false));
+        z.state = s;
+        z.confirmed = !s.keys().isEmpty() || s.reachable();
+        if (!z.confirmed && !z.configured) {
+            unconfirmed.incrementAndGet();
+        }
+        if (!z.configured && s.server() != null) {
+            z.learnedFrom = learnedTarget(s.server());
+        }
+        return z;
+    }
+
+    public TrackedZone get(Name name) {
+        return zones.get(name);
+    }
+
+    public Collection<TrackedZone> all() {
+        return zones.values();
+    }
+
+    /** Zones subscribers know (with a state) plus configured ones: what polls and {@code recheck *} cover. */
+    public List<TrackedZone> checkable() {
+        List<TrackedZone> out = new ArrayList<>();
+        for (TrackedZone z : zones.values()) {
+            if (z.state != null || z.configured) {
+                out.add(z);
+            }
+        }
+        return out;
+    }
+
+    /** Number of zones with a state (known to subscribers). */
+    public int known() {
+        int n = 0;
+        for (TrackedZone z : zones.values()) {
+            if (z.state != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The zone, learned now if it is new; null when the cap of unconfirmed zones is reached.
+     * {@code from} (nullable) is where a learned zone is asked: the NOTIFY's source.
+     */
+    public TrackedZone learn(Name name, QueryTarget from) {
+        TrackedZone z = zones.get(name);
+        if (z == null) {
+            if (unconfirmed.get() >= MAX_UNCONFIRMED) {
+                return null;
+            }
+            TrackedZone fresh = new TrackedZone(name, false);
+            z = zones.putIfAbsent(name, fresh);
+            if (z == null) {
+                z = fresh;
+                unconfirmed.incrementAndGet();
+                learned.incrementAndGet();
+            }
+        }
+        if (!z.configured && from != null) {
+            z.learnedFrom = from;
+        }
+        return z;
+    }
+
+    /** A zone found on the broker (its retained state) that we hold no state for. */
+    public TrackedZone adopt(Name name, String server, List<AdoptedKey> keys) {
+        TrackedZone z = learn(name, server == null ? null : learnedTarget(server));
+        if (z != null && z.state == null) {
+            z.adoptedKeys = List.copyOf(keys);
+            z.adopted = true;
+        }
+        return z;
+    }
+
+    /** The zone's state after a check; an adopted zone is then an ordinary one. */
+    public void update(TrackedZone z, ZoneState s) {
+        z.state = s;
+        z.adopted = false;
+        z.adoptedKeys = List.of();
+    }
+
+    /** The zone's first successful check: it is known from now on. */
+    public void confirm(TrackedZone z) {
+        if (!z.confirmed) {
+            z.confirmed = true;
+            if (!z.configured) {
+                unconfirmed.decrementAndGet();
+            }
+        }
+    }
+
+    /** Drops a learned zone; false when it was already gone (or replaced). */
+    public boolean remove(TrackedZone z) {
+        if (z.configured || !zones.remove(z.name, z)) {
+            return false;
+        }
+        z.removed = true;
+        if (!z.confirmed) {
+            unconfirmed.decrementAndGet();
+        }
+        forgotten.incrementAndGet();
+        return true;
+    }
+
+    public long learnedCount() {
+        return learned.get();
+    }
+
+    public long forgottenCount() {
+        return forgotten.get();
+    }
+
+    public int unconfirmed() {
+        return unconfirmed.get();
+    }
+
+    /** Where a learned zone is asked: that host at dns.query-port; null when unusable. */
+    QueryTarget learnedTarget(String server) {
+        try {
+            return QueryTarget.unsigned(HostPort.parse(server, config.dnsQueryPort()));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

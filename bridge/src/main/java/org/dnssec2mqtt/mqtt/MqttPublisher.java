@@ -1,0 +1,337 @@
+package org.dnssec2mqtt.mqtt;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.dnssec2mqtt.flow.AdoptedKey;
+import org.dnssec2mqtt.flow.Publisher;
+import org.dnssec2mqtt.zone.Event;
+import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ServerState;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes zones over the {@link MqttLink} (an {@link Outbox}). For every zone it keeps the retained topics it
+ * believes the broker holds (topic → payload, exactly what was last sent, or what the broker
+ * gave back at the latest connect), and sends only the difference to what the zone's state
+ * renders to: a key topic goes out once per content change, a removed key's topic is cleared.
+ * Home Assistant's discovery configs are some more retained topics of the zone, rendered by
+ * {@link HomeAssistant} when discovery is on.
+ *
+ * <p>{@link #reconcile} runs after every connect with the broker's retained copy. Zones the
+ * broker holds but the bridge has no state of are reported as {@link Found} (the bridge adopts
+ * and re-checks them; they are never wiped); topics of zones that were forgotten, and stray
+ * topics that belong to no zone, are cleared.
+ */
+public final class MqttPublisher implements Publisher {
+    private static final Logger log = LoggerFactory.getLogger(MqttPublisher.class);
+
+    /** A zone the broker still holds that the bridge has no state of. */
+    public record Found(String zone, String server, List<AdoptedKey> keys) {}
+
+    /** One zone's retained topics: what the broker holds, and what should be there. Guarded by itself. */
+    private static final class View {
+        /** topic → payload on the broker (as far as we know), for {@link #epoch}'s session. */
+        Map<String, String> published = Map.of();
+        /** topic → payload the zone's state renders to; null while unknown (found, not yet checked). */
+        Map<String, String> desired;
+        long epoch = -1;
+    }
+
+    private final Topics topics;
+    private final Outbox link;
+    private final HomeAssistant homeAssistant; // null when discovery is off
+    private final Map<String, View> views = new ConcurrentHashMap<>();
+    /** Zones forgotten on request: their topics are cleared at a reconcile, never adopted. */
+    private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
+    /** Reconcile (write) against publishes (read): they never interleave. */
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private volatile long reconciled = -1;
+
+    public MqttPublisher(Topics topics, Outbox link, HomeAssistant homeAssistant) {
+        this.topics = topics;
+        this.link = link;
+        this.homeAssistant = homeAssistant;
+    }
+
+    /** The filters whose retained messages {@link #reconcile} needs. */
+    public List<String> ownFilters() {
+        List<String> out = new ArrayList<>(topics.zoneFilters());
+        if (homeAssistant != null) {
+            out.add(homeAssistant.configFilter());
+        }
+        return out;
+    }
+
+    @Override
+    public void publish(ZoneState state, List<Event> events) {
+        lock.readLock().lock();
+        try {
+            for (Event e : events) {
+                link.send(topics.events(e.zone()), Json.object(Payloads.event(e)));
+            }
+            forgotten.remove(state.zone());
+            View v = views.computeIfAbsent(state.zone(), z -> fresh());
+            synchronized (v) {
+                v.desired = render(state);
+                sync(v);
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Sends an event that belongs to no check (e.g. a signer's signal). */
+    public void event(Event e) {
+        link.send(topics.events(e.zone()), Json.object(Payloads.event(e)));
+    }
+
+    @Override
+    public void clear(String zone) {
+        lock.readLock().lock();
+        try {
+            forgotten.add(zone);
+            View v = views.remove(zone);
+            Map<String, String> gone = new LinkedHashMap<>();
+            if (v != null) {
+                synchronized (v) {
+                    gone.putAll(v.published);
+                    if (v.desired != null) {
+                        gone.putAll(v.desired);
+                    }
+                }
+            }
+            for (String t : render(ZoneState.neverSeen(zone, null, Instant.EPOCH, "")).keySet()) {
+                if (t.endsWith("/state") || homeAssistant != null && homeAssistant.objectIdOf(t) != null) {
+                    gone.putIfAbsent(t, "");
+                }
+            }
+            for (String t : gone.keySet()) {
+                link.retain(t, "");
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Home Assistant (re)started: every zone's discovery configs go out again. */
+    public void rediscover() {
+        if (homeAssistant == null) {
+            return;
+        }
+        lock.readLock().lock();
+        try {
+            for (View v : views.values()) {
+                synchronized (v) {
+                    Map<String, String> p = new HashMap<>(v.published);
+                    p.keySet().removeIf(t -> homeAssistant.objectIdOf(t) != null);
+                    v.published = p;
+                    sync(v);
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * After a connect: {@code retained} is what the broker holds under {@link #ownFilters},
+     * {@code known} the states of every zone the bridge knows. Publishes what differs, clears what
+     * belongs to no zone, and returns the zones the broker holds that the bridge does not know.
+     */
+    public List<Found> reconcile(Map<String, String> retained, Collection<ZoneState> known) {
+        lock.writeLock().lock();
+        try {
+            long session = link.session();
+            Map<String, Map<String, String>> groups = group(retained);
+            int sent = 0;
+            for (ZoneState s : known) {
+                View v = views.computeIfAbsent(s.zone(), z -> new View());
+                synchronized (v) {
+                    v.published = take(groups, s.zone());
+                    if (v.desired == null) {
+                        v.desired = render(s);
+                    }
+                    v.epoch = session;
+                    sent += sync(v);
+                }
+            }
+            List<Found> found = new ArrayList<>();
+            int cleared = 0;
+            List<String> owners = new ArrayList<>(groups.keySet());
+            owners.sort((a, b) -> Boolean.compare(a.startsWith("ha:"), b.startsWith("ha:"))); // zones first
+            for (String owner : owners) {
+                Map<String, String> group = groups.remove(owner);
+                if (group == null) {
+                    continue; // taken with its zone
+                }
+                Found f = owner.startsWith("ha:") ? null : found(owner, group);
+                if (f != null && !forgotten.contains(f.zone()) && !views.containsKey(f.zone())) {
+                    Map<String, String> all = new HashMap<>(group);
+                    all.putAll(take(groups, "ha:" + haId(f.zone())));
+                    View v = new View();
+                    v.published = all;
+                    v.epoch = session;
+                    views.put(f.zone(), v);
+                    found.add(f);
+                    continue;
+                }
+                for (String t : group.keySet()) {
+                    log.info("mqtt: clearing retained topic {}: it belongs to no zone the bridge knows", t);
+                    link.retain(t, "");
+                    cleared++;
+                }
+            }
+            reconciled = session;
+            log.info("mqtt: reconciled {} zones with the broker's retained copy: {} topics published, {} stray topics"
+                    + " cleared, {} zones found to adopt", known.size(), sent, cleared, found.size());
+            return found;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** A view for a zone first published after the latest reconcile: the broker held nothing of it. */
+    private View fresh() {
+        View v = new View();
+        v.epoch = reconciled;
+        return v;
+    }
+
+    /** Sends what differs between desired and published (caller holds the view); returns how many. */
+    private int sync(View v) {
+        if (v.desired == null || v.epoch != link.session() || !link.isConnected()) {
+            return 0; // the next reconcile covers it
+        }
+        int n = 0;
+        for (Map.Entry<String, String> e : v.desired.entrySet()) {
+            if (!e.getValue().equals(v.published.get(e.getKey()))) {
+                link.retain(e.getKey(), e.getValue());
+                n++;
+            }
+        }
+        for (String t : v.published.keySet()) {
+            if (!v.desired.containsKey(t)) {
+                link.retain(t, "");
+                n++;
+            }
+        }
+        v.published = v.desired;
+        return n;
+    }
+
+    /** The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state. */
+    Map<String, String> render(ZoneState s) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (homeAssistant != null) {
+            out.putAll(homeAssistant.configs(s.zone()));
+        }
+        for (KeyInfo k : s.keys()) {
+            out.put(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+        }
+        for (ServerState sv : s.servers()) {
+            out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
+        }
+        out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
+        return out;
+    }
+
+    /** Retained topics by owner: a zone level ({@link Topics#zoneLevelOf}) or {@code ha:<object id>}. */
+    private Map<String, Map<String, String>> group(Map<String, String> retained) {
+        Map<String, Map<String, String>> groups = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : retained.entrySet()) {
+            String level = topics.zoneLevelOf(e.getKey());
+            String key = level;
+            if (level == null && homeAssistant != null) {
+                String id = homeAssistant.objectIdOf(e.getKey());
+                key = id == null ? null : "ha:" + id;
+            }
+            if (key != null) {
+                groups.computeIfAbsent(key, k -> new HashMap<>()).put(e.getKey(), e.getValue());
+            }
+        }
+        return groups;
+    }
+
+    /** Removes and returns the zone's retained topics (its zone level and its discovery configs). */
+    private Map<String, String> take(Map<String, Map<String, String>> groups, String zone) {
+        Map<String, String> out = new HashMap<>();
+        Map<String, String> own = groups.remove(zone.startsWith("ha:") ? zone : Topics.escape(zone));
+        if (own != null) {
+            out.putAll(own);
+        }
+        if (!zone.startsWith("ha:") && homeAssistant != null) {
+            Map<String, String> ha = groups.remove("ha:" + haId(zone));
+            if (ha != null) {
+                out.putAll(ha);
+            }
+        }
+        return out;
+    }
+
+    private static String haId(String zone) {
+        try {
+            return HomeAssistant.objectId(zone);
+        } catch (IllegalArgumentException e) {
+            return zone;
+        }
+    }
+
+    /** The zone a group of retained zone topics belongs to, from its payloads; null when it holds no state or key. */
+    private Found found(String level, Map<String, String> group) {
+        String zone = null;
+        String server = null;
+        List<AdoptedKey> keys = new ArrayList<>();
+        for (Map.Entry<String, String> e : group.entrySet()) {
+            JsonObject o = parse(e.getValue());
+            if (o == null) {
+                continue;
+            }
+            boolean state = e.getKey().endsWith("/state");
+            boolean key = e.getKey().contains("/keys/");
+            if (!state && !key) {
+                continue;
+            }
+            if (o.has("zone") && o.get("zone").isJsonPrimitive()) {
+                String z = o.get("zone").getAsString();
+                if (Topics.escape(z).equals(level)) {
+                    zone = z;
+                }
+            }
+            if (state && o.has("server") && o.get("server").isJsonPrimitive()) {
+                server = o.get("server").getAsString();
+            }
+            if (key) {
+                try {
+                    keys.add(new AdoptedKey(o.get("keytag").getAsInt(), o.get("algorithm").getAsInt(),
+                            Instant.parse(o.get("first_seen").getAsString())));
+                } catch (RuntimeException ex) {
+                    // not a key payload of ours: nothing to carry over
+                }
+            }
+        }
+        return zone == null ? null : new Found(zone, server, keys);
+    }
+
+    private static JsonObject parse(String payload) {
+        try {
+            JsonElement e = JsonParser.parseString(payload);
+            return e.isJsonObject() ? e.getAsJsonObject() : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}
