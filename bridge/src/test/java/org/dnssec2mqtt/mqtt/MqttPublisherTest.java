@@ -1,0 +1,195 @@
+package org.dnssec2mqtt.mqtt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dnssec2mqtt.zone.Event;
+import org.dnssec2mqtt.zone.Fixtures;
+import org.dnssec2mqtt.zone.KeyAnalyzer;
+import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ZoneState;
+import org.junit.jupiter.api.Test;
+
+/** The publish stage against a recording outbox: what goes out, and only once. */
+class MqttPublisherTest {
+    static final Instant NOW = Instant.parse("2026-11-22T06:30:00Z");
+
+    /** Records what would go to the broker and keeps a broker's retained store. */
+    static final class Broker implements Outbox {
+        final List<String> sent = new ArrayList<>();
+        final Map<String, String> retained = new LinkedHashMap<>();
+        long session;
+        boolean connected;
+
+        @Override
+        public void retain(String topic, String payload) {
+            if (!connected) {
+                return;
+            }
+            sent.add(topic + " " + payload);
+            if (payload.isEmpty()) {
+                retained.remove(topic);
+            } else {
+                retained.put(topic, payload);
+            }
+        }
+
+        @Override
+        public void send(String topic, String payload) {
+            sent.add(topic + " " + payload);
+        }
+
+        @Override
+        public long session() {
+            return session;
+        }
+
+        @Override
+        public boolean isConnected() {
+            return connected;
+        }
+
+        void connect() {
+            session++;
+            connected = true;
+        }
+
+        long keyPublishes(String zone) {
+            return sent.stream().filter(s -> s.startsWith("dnssec/" + zone + "/keys/")).count();
+        }
+    }
+
+    final Broker broker = new Broker();
+    final Topics topics = new Topics("dnssec");
+    final MqttPublisher publisher = new MqttPublisher(topics, broker, null);
+
+    static ZoneState state(String zone, int keys, Instant checkedAt) throws Exception {
+        var records = Fixtures.keys("d1.aa.dnskey").subList(0, keys);
+        List<KeyInfo> infos = KeyAnalyzer.analyze(Fixtures.snapshot(records, records.subList(0, 1), List.of()),
+                List.of(), NOW);
+        ZoneState s = Fixtures.state(zone, 42, infos, NOW);
+        return new ZoneState(s.zone(), s.serial(), s.server(), checkedAt, s.changedAt(), s.reachable(), s.status(),
+                s.problem(), s.keys(), s.validation(), s.rrsigExpires(), s.rrsigAlert(), s.rrsigAlertedAt(),
+                s.soaExpire(), s.serialChangedAt(), s.stale(), s.cds(), s.cdnskey(), s.parentDs(), s.dsValidated(),
+                s.servers());
+    }
+
+    List<MqttPublisher.Found> reconcile(ZoneState... known) {
+        return publisher.reconcile(new HashMap<>(broker.retained), List.of(known));
+    }
+
+    @Test
+    void aCheckBeforeTheFirstConnectIsPublishedOnceByTheReconcile() throws Exception {
+        // issue 10 fault 1: the NOTIFY that arrives while the bridge is still connecting
+        ZoneState s = state("d1.aa", 2, NOW);
+        publisher.publish(s, List.of());
+        assertEquals(List.of(), broker.sent, "nothing retained goes out before the connect");
+        broker.connect();
+        reconcile(s);
+        assertEquals(2, broker.keyPublishes("d1.aa"));
+        broker.sent.clear();
+        // a reconnect (the broker kept everything): nothing is sent again
+        broker.connect();
+        reconcile(s);
+        assertEquals(List.of(), broker.sent);
+    }
+
+    @Test
+    void anUnchangedKeyIsNotRepublishedButTheStateIs() throws Exception {
+        broker.connect();
+        reconcile();
+        publisher.publish(state("d1.aa", 2, NOW), List.of());
+        broker.sent.clear();
+        publisher.publish(state("d1.aa", 2, NOW.plusSeconds(60)), List.of());
+        assertEquals(List.of("dnssec/d1.aa/state"), broker.sent.stream().map(t -> t.split(" ")[0]).toList());
+    }
+
+    @Test
+    void aRemovedKeyIsClearedAndEventsGoFirst() throws Exception {
+        broker.connect();
+        reconcile();
+        ZoneState two = state("d1.aa", 2, NOW);
+        publisher.publish(two, List.of());
+        broker.sent.clear();
+        ZoneState one = state("d1.aa", 1, NOW);
+        Event e = Event.of("key_removed", "d1.aa", NOW).text("t", "m", Event.HIGH);
+        publisher.publish(one, List.of(e));
+        assertTrue(broker.sent.get(0).startsWith("dnssec/d1.aa/events "), broker.sent.toString());
+        List<String> kept = one.keys().stream().map(KeyInfo::topicId).toList();
+        String gone = "dnssec/d1.aa/keys/" + two.keys().stream().map(KeyInfo::topicId)
+                .filter(t -> !kept.contains(t)).findFirst().orElseThrow();
+        assertTrue(broker.sent.contains(gone + " "), broker.sent.toString());
+        assertTrue(!broker.retained.containsKey(gone));
+    }
+
+    @Test
+    void aReconnectClearsWhatTheBrokerHoldsButTheStateDoesNot() throws Exception {
+        // e.g. a crash between publishing a key and saving the state that removed it
+        ZoneState one = state("d1.aa", 1, NOW);
+        broker.connect();
+        broker.retained.put("dnssec/d1.aa/keys/99", "{\"zone\":\"d1.aa\"}");
+        reconcile(one);
+        assertTrue(broker.sent.contains("dnssec/d1.aa/keys/99 "), broker.sent.toString());
+        assertEquals(1, broker.keyPublishes("d1.aa") - 1);
+    }
+
+    @Test
+    void aZoneOnTheBrokerWithoutAStateIsFoundNotWiped() throws Exception {
+        // issue 10 fault 0: the state file was lost; the broker's retained topics are a second copy
+        broker.connect();
+        reconcile();
+        ZoneState s = state("d1.aa", 2, NOW);
+        publisher.publish(s, List.of());
+        MqttPublisher other = new MqttPublisher(topics, broker, null); // a restart that lost its state
+        broker.connect();
+        broker.sent.clear();
+        List<MqttPublisher.Found> found = other.reconcile(new HashMap<>(broker.retained), List.of());
+        assertEquals(List.of(), broker.sent, "nothing of the zone is cleared");
+        assertEquals(1, found.size());
+        assertEquals("d1.aa", found.get(0).zone());
+        assertEquals(s.server(), found.get(0).server());
+        assertEquals(2, found.get(0).keys().size());
+        assertEquals(NOW, found.get(0).keys().get(0).firstSeen());
+        // the adopting check publishes the same keys: nothing but the state goes out
+        other.publish(s, List.of());
+        assertEquals(List.of(), broker.sent.stream().filter(t -> t.contains("/keys/")).toList());
+    }
+
+    @Test
+    void aForgottenZoneIsClearedAndNotAdoptedAtTheNextConnect() throws Exception {
+        broker.connect();
+        reconcile();
+        publisher.publish(state("d1.aa", 2, NOW), List.of());
+        broker.connected = false; // the clears cannot reach the broker now
+        publisher.clear("d1.aa");
+        broker.connect();
+        List<MqttPublisher.Found> found = reconcile();
+        assertEquals(List.of(), found);
+        assertEquals(Map.of(), broker.retained, "cleared at the reconcile");
+    }
+
+    @Test
+    void homeAssistantConfigsAreRetainedTopicsOfTheZone() throws Exception {
+        HomeAssistant ha = new HomeAssistant("homeassistant", topics, "test");
+        MqttPublisher withHa = new MqttPublisher(topics, broker, ha);
+        broker.connect();
+        withHa.reconcile(Map.of(), List.of());
+        withHa.publish(state("d1.aa", 2, NOW), List.of());
+        long configs = broker.sent.stream().filter(t -> t.startsWith("homeassistant/")).count();
+        assertEquals(5, configs);
+        broker.sent.clear();
+        withHa.publish(state("d1.aa", 2, NOW.plusSeconds(1)), List.of());
+        assertEquals(0, broker.sent.stream().filter(t -> t.startsWith("homeassistant/")).count());
+        withHa.rediscover(); // Home Assistant restarted
+        assertEquals(5, broker.sent.stream().filter(t -> t.startsWith("homeassistant/")).count());
+        broker.sent.clear();
+        withHa.clear("d1.aa");
+        assertEquals(5, broker.sent.stream().filter(t -> t.startsWith("homeassistant/") && t.endsWith(" ")).count());
+    }
+}
