@@ -48,6 +48,7 @@ public final class Bridge implements AutoCloseable {
     private final KeyLog keyLog; // null unless keylog.file
     private final Scheduler scheduler;
     private final AtomicLong checks = new AtomicLong();
+    private final AtomicLong completed = new AtomicLong();
     private final AtomicLong dnskeyFetches = new AtomicLong();
     private final AtomicLong skippedNotifies = new AtomicLong();
     private final AtomicLong capped = new AtomicLong();
@@ -94,6 +95,11 @@ public final class Bridge implements AutoCloseable {
 
     public long checks() {
         return checks.get();
+    }
+
+    /** Checks that ended, their outcome published and queued for the disk. */
+    public long completedChecks() {
+        return completed.get();
     }
 
     public long dnskeyFetches() {
@@ -222,6 +228,14 @@ public final class Bridge implements AutoCloseable {
 
     /** The scheduler's job: check, then publish and persist what was found. */
     private Scheduler.Result run(TrackedZone z, Cause cause, boolean force, int failures) {
+        try {
+            return check(z, force, failures);
+        } finally {
+            completed.incrementAndGet();
+        }
+    }
+
+    private Scheduler.Result check(TrackedZone z, boolean force, int failures) {
         checks.incrementAndGet();
         Checker.Found f;
         try {

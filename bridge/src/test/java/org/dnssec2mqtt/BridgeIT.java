@@ -247,6 +247,7 @@ class BridgeIT {
         zone.addKey(false, true);
         notifyBridge();
         event("zone_added");
+        mqtt.await("dnssec/example.test/state", WAIT); // the last of the retained topics after the event
         auth.close();
         mqtt.clear();
         mqtt.publish("dnssec/_bridge/request/recheck", "example.test", false);

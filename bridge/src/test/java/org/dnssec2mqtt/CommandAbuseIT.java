@@ -71,7 +71,7 @@ class CommandAbuseIT {
                 bad.put("not UTF-8", new byte[] {(byte) 0xff, (byte) 0xfe, 0x00, (byte) 0xc3, 0x28});
                 bad.put("not valid JSON", "{\"zone\": \"example.test\"".getBytes(StandardCharsets.UTF_8));
                 bad.put("no \"zone\" string", "{\"zone\": 42}".getBytes(StandardCharsets.UTF_8));
-                bad.put("not valid JSON for recheck", "[1,2,3]".getBytes(StandardCharsets.UTF_8));
+                bad.put("is JSON but not an object", "[1,2,3]".getBytes(StandardCharsets.UTF_8));
                 bad.put("is not a zone name", "exa mple..test".getBytes(StandardCharsets.UTF_8));
                 bad.put("unknown zone nowhere.test: no server to ask", "nowhere.test".getBytes(StandardCharsets.UTF_8));
                 for (Map.Entry<String, byte[]> e : bad.entrySet()) {

@@ -96,6 +96,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
     private final AtomicLong sessions = new AtomicLong();
+    private final AtomicLong reconciles = new AtomicLong();
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile Session session;
     private volatile boolean closing;
@@ -205,6 +206,11 @@ public final class MqttLink implements Outbox, AutoCloseable {
     @Override
     public void send(String topic, String payload) {
         enqueue(new Out(topic, payload.getBytes(StandardCharsets.UTF_8), false));
+    }
+
+    /** Connects whose retained state was reconciled so far. */
+    public long reconciles() {
+        return reconciles.get();
     }
 
     /** First-connect attempts that failed so far. */
@@ -356,6 +362,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
                 log.debug("mqtt: reconcile", e);
             }
         }
+        reconciles.incrementAndGet();
     }
 
     /**
@@ -404,12 +411,36 @@ public final class MqttLink implements Outbox, AutoCloseable {
         return new java.util.HashMap<>(found);
     }
 
+    /** Waits up to {@code ms} for what is queued to be sent and acknowledged (when connected). */
+    private void drain(long ms) {
+        long deadline = System.nanoTime() + ms * 1_000_000;
+        synchronized (queue) {
+            while (sending && client.isConnected() && !queue.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    queue.wait(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        while (inFlight.availablePermits() < IN_FLIGHT && client.isConnected() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2); // the acknowledgements arrive on Paho's thread
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** Publishes offline (a retained last will is not stored by every broker), then disconnects. */
     @Override
     public void close() {
         if (closing) {
             return;
         }
+        drain(1_000);
         try {
             if (client.isConnected()) {
                 IMqttDeliveryToken t = client.publish(topics.bridgeState(),
