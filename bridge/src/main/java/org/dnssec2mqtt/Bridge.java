@@ -62,7 +62,7 @@ public final class Bridge implements AutoCloseable {
         this.publisher = publisher;
         this.writer = writer;
         this.keyLog = keyLog;
-        this.scheduler = new Scheduler(this::run, WORKERS, WORKERS / 2);
+        this.scheduler = new Scheduler(this::run, WORKERS, WORKERS / 4, WORKERS / 4);
     }
 
     /** Start-up: a full check of every known zone, the SOA poll of each, and the periodic full poll. */

@@ -24,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * When each zone's check runs. Per zone: at most one check in flight and one queued behind it
  * (a storm of triggers costs two checks, and the queued one carries every waiter and the
  * strongest {@link Cause#force}). Across zones: ready checks wait in one FIFO per source (a
- * NOTIFY's sender address, or the kind of trigger), and workers take them round robin, a source
- * never holding more than {@link #perSourceLimit} workers at once, so one source's flood cannot
- * delay another source's check. Failing zones back off on timers; no worker ever sleeps.
+ * NOTIFY's sender address, or the kind of trigger), and workers take them round robin. A source
+ * holding {@link #perSourceLimit} workers gets more only while {@link #reserve} workers would still
+ * stay idle: alone, a source may use most workers; a new source always finds idle ones, so one
+ * source's flood (or its failing zones' retries) cannot delay another source's check. Failing zones
+ * back off on timers; no worker waits for a retry.
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -69,6 +71,9 @@ public final class Scheduler implements AutoCloseable {
 
     private final Job job;
     private final int perSourceLimit;
+    private final int reserve;
+    private final int workerCount;
+    private int busy; // guarded by lock
     private final Map<TrackedZone, Slot> slots = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workAvailable = lock.newCondition();
@@ -84,15 +89,18 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * @param workers threads that run checks
-     * @param perSourceLimit most workers one source may hold at once
+     * @param perSourceLimit workers one source may always hold
+     * @param reserve workers kept idle for other sources when a source wants more than its limit
      */
-    public Scheduler(Job job, int workers, int perSourceLimit) {
-        this(job, workers, perSourceLimit, () -> ThreadLocalRandom.current().nextLong(Long.MAX_VALUE));
+    public Scheduler(Job job, int workers, int perSourceLimit, int reserve) {
+        this(job, workers, perSourceLimit, reserve, () -> ThreadLocalRandom.current().nextLong(Long.MAX_VALUE));
     }
 
-    Scheduler(Job job, int workers, int perSourceLimit, LongSupplier random) {
+    Scheduler(Job job, int workers, int perSourceLimit, int reserve, LongSupplier random) {
         this.job = job;
         this.perSourceLimit = Math.max(1, perSourceLimit);
+        this.reserve = Math.max(0, reserve);
+        this.workerCount = workers;
         this.random = random;
         this.timers = Executors.newSingleThreadScheduledExecutor(daemon("timer"));
         ThreadFactory f = daemon("check");
@@ -166,7 +174,8 @@ public final class Scheduler implements AutoCloseable {
                 for (int i = 0, n = ring.size(); i < n; i++) {
                     String source = ring.pollFirst();
                     ArrayDeque<Ready> q = ready.get(source);
-                    if (running.getOrDefault(source, 0) >= perSourceLimit) {
+                    boolean overLimit = running.getOrDefault(source, 0) >= perSourceLimit;
+                    if (overLimit && workerCount - busy - 1 < reserve) {
                         ring.addLast(source);
                         continue;
                     }
@@ -178,6 +187,7 @@ public final class Scheduler implements AutoCloseable {
                         ring.addLast(source);
                     }
                     running.merge(source, 1, Integer::sum);
+                    busy++;
                     return r;
                 }
                 workAvailable.await();
@@ -191,7 +201,8 @@ public final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             running.computeIfPresent(source, (k, v) -> v == 1 ? null : v - 1);
-            workAvailable.signal();
+            busy--;
+            workAvailable.signalAll(); // a source held back by the reserve may go now
         } finally {
             lock.unlock();
         }

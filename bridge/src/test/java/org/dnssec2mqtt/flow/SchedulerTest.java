@@ -50,14 +50,14 @@ class SchedulerTest {
                 otherRan.countDown();
             }
             return ok(z);
-        }, 4, 2);
+        }, 6, 2, 2);
         for (int i = 0; i < 1000; i++) {
             scheduler.schedule(zone("junk" + i + ".test"), Cause.NOTIFY, "notify:10.0.0.3");
         }
         // ... and then one zone from 127.0.0.1: it runs while the flood still holds its workers
         scheduler.schedule(zone("real.test"), Cause.NOTIFY, "notify:127.0.0.1");
         assertTrue(otherRan.await(5, TimeUnit.SECONDS), "the other source's check did not run");
-        assertEquals(2, floodStarted.get(), "one source holds at most its limit of workers");
+        assertTrue(floodStarted.get() <= 4, "a source may use workers beyond its limit only while the reserve stays idle: " + floodStarted.get());
         release.countDown();
     }
 
@@ -73,7 +73,7 @@ class SchedulerTest {
             inFlight.countDown();
             await(release);
             return ok(z);
-        }, 4, 4);
+        }, 4, 4, 0);
         TrackedZone z = zone("storm.test");
         CompletableFuture<Scheduler.Result> first = scheduler.schedule(z, Cause.NOTIFY, "a");
         assertTrue(inFlight.await(5, TimeUnit.SECONDS));
@@ -96,7 +96,7 @@ class SchedulerTest {
                 throw new AssertionError("an Error, not an exception");
             }
             return ok(z);
-        }, 2, 2, () -> Long.MAX_VALUE / 2);
+        }, 2, 2, 0, () -> Long.MAX_VALUE / 2);
         TrackedZone z = zone("error.test");
         Scheduler.Result r = scheduler.schedule(z, Cause.COMMAND, "command").get(5, TimeUnit.SECONDS);
         assertFalse(r.ok());
@@ -115,7 +115,7 @@ class SchedulerTest {
             inFlight.countDown();
             await(release);
             return ok(z);
-        }, 2, 2);
+        }, 2, 2, 0);
         TrackedZone z = zone("gone.test");
         scheduler.schedule(z, Cause.NOTIFY, "a");
         assertTrue(inFlight.await(5, TimeUnit.SECONDS));
@@ -140,7 +140,7 @@ class SchedulerTest {
             third.countDown();
             return new Scheduler.Result(z, third.getCount() == 0 ? Scheduler.Ending.OK : Scheduler.Ending.FAILED,
                     false, "down", null);
-        }, 2, 2, () -> 0);
+        }, 2, 2, 0, () -> 0);
         TrackedZone z = zone("flaky.test");
         scheduler.schedule(z, Cause.NOTIFY, "a");
         assertTrue(third.await(10, TimeUnit.SECONDS), "retries: " + seen);
