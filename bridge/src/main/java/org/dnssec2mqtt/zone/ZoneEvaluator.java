@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.dnssec2mqtt.Serials;
 import org.xbill.DNS.CDNSKEYRecord;
 import org.xbill.DNS.CDSRecord;
 import org.xbill.DNS.DClass;
@@ -422,13 +423,14 @@ public final class ZoneEvaluator {
                 }
             }
         }
-        long highest = draft.servers().stream().mapToLong(ServerState::serial).max().orElse(draft.serial());
-        for (ServerState s : draft.servers()) {
+        long highest = newestServed(draft.servers(), draft.serial());
+        List<ServerState> servers = lagging(draft.servers(), highest);
+        for (ServerState s : servers) {
             if (!s.reachable()) {
                 warnings.add("server " + s.server() + " does not answer (" + s.error() + ")");
             } else if (s.lagging()) {
                 warnings.add("server " + s.server() + " serves serial " + s.serial()
-                        + (s.serial() < highest ? " (expected " + highest + ")" : " with other keys"));
+                        + (Serials.newer(highest, s.serial()) ? " (expected " + highest + ")" : " with other keys"));
                 if (!wasLagging.contains(s.server())) {
                     events.add(Event.of("server_lagging", zone, now)
                             .with("server", s.server())
@@ -476,8 +478,29 @@ public final class ZoneEvaluator {
         ZoneState after = new ZoneState(zone, draft.serial(), draft.server(), draft.checkedAt(), draft.changedAt(),
                 true, status, String.join("; ", all), draft.keys(), draft.validation(), expires, alert, alertedAt,
                 draft.soaExpire(), draft.serialChangedAt(), stale, draft.cds(), draft.cdnskey(), draft.parentDs(),
-                draft.dsValidated(), draft.servers());
+                draft.dsValidated(), servers);
         return new Outcome(after, events, before == null ? List.of() : before.keys());
+    }
+
+    /** The newest serial the answering servers serve (RFC 1982, {@link Serials}); {@code fallback} when none answered. */
+    private static long newestServed(List<ServerState> servers, long fallback) {
+        return Serials.newest(servers.stream().filter(ServerState::reachable).map(ServerState::serial).toList(),
+                fallback);
+    }
+
+    /**
+     * The servers with {@code lagging} decided here, by the one serial rule: a server that answers lags
+     * when it serves an older serial than the newest served (RFC 1982: 5 is newer than 4294967295)
+     * or other keys than the trusted answer. A server that does not answer is not lagging, it is down.
+     */
+    private static List<ServerState> lagging(List<ServerState> servers, long newest) {
+        List<ServerState> out = new ArrayList<>(servers.size());
+        for (ServerState s : servers) {
+            boolean lags = s.reachable() && (Serials.newer(newest, s.serial()) || !s.keysMatch());
+            out.add(lags == s.lagging() ? s
+                    : new ServerState(s.server(), s.serial(), s.error(), s.keytags(), s.keysMatch(), lags, s.checkedAt()));
+        }
+        return out;
     }
 
     /** What looks wrong with a key set, or "". */

@@ -169,6 +169,40 @@ class ZoneEvaluatorTest {
         assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(o.state(), synced, S, T0)));
     }
 
+    /** Fault 4: RFC 1982 (one rule, {@code Serials}): 5 is newer than 4294967295, so the server at 4294967295 lags. */
+    @Test
+    void serialArithmeticWrapsNamingTheRightServerAsLagging() {
+        DemoZone wrapped = new DemoZone(Signed.ZONE, 3, java.time.Clock.fixed(Signed.SIGNED_AT, java.time.ZoneOffset.UTC));
+        wrapped.addKey(true, true);
+        wrapped.addKey(false, true);
+        ZoneSnapshot answer = Signed.snapshot(wrapped);
+        assertEquals(5, answer.serial());
+        // the flags as a checker comparing with max() would set them: the wrong way round
+        List<ServerState> servers = List.of(server("a:53", 5, true, true), server("b:53", 4294967295L, true, false));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.full(null, false, new ZoneEvaluator.Observation(answer, servers, null), S, T0);
+        assertEquals(List.of("zone_added", "server_lagging"), types(o));
+        Event e = o.events().get(1);
+        assertEquals("b:53", e.get("server"));
+        assertEquals(4294967295L, e.get("serial"));
+        assertEquals(5L, e.get("expected_serial"));
+        assertEquals(List.of(false, true), o.state().servers().stream().map(ServerState::lagging).toList());
+        assertTrue(o.state().problem().contains("server b:53 serves serial 4294967295 (expected 5)"), o.state().problem());
+        // b catches up across the wrap: in sync again
+        List<ServerState> synced = List.of(server("a:53", 5, true, false), server("b:53", 5, true, true));
+        assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(o.state(), synced, S, T0)));
+    }
+
+    /** A server that does not answer (serial 0, which RFC 1982 finds newer than 3000000000) is down, not the newest. */
+    @Test
+    void aServerThatDoesNotAnswerIsNotTheNewest() {
+        ZoneState s = first(null).state();
+        List<ServerState> servers = List.of(server("a:53", 3000000000L, true, false),
+                new ServerState("b:53", 0, "timeout after 5s", List.of(), false, false, T0));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s, servers, S, T0);
+        assertEquals(List.of(), types(o));
+        assertEquals("server b:53 does not answer (timeout after 5s)", o.state().problem());
+    }
+
     @Test
     void staleWhenTheSerialDoesNotMoveForHalfTheSoaExpire() {
         ZoneState s = first(null).state();
