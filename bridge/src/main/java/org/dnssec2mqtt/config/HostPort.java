@@ -63,12 +63,12 @@ public record HostPort(String host, int port) {
                 }
                 port = rest.substring(1);
             }
-            if (host.indexOf(':') < 0 || IpLiteral.parseOrNull(host) == null) {
+            if (!isIpv6(host)) {
                 throw new IllegalArgumentException("'" + host + "' in brackets is not an IPv6 address");
             }
         } else if (s.indexOf(':') != s.lastIndexOf(':')) {
             host = s; // bare IPv6 literal, no port
-            if (IpLiteral.parseOrNull(host) == null) {
+            if (!isIpv6(host)) {
                 throw new IllegalArgumentException("not an IPv6 address (with a port, write [ipv6]:port)");
             }
         } else {
@@ -92,6 +92,16 @@ public record HostPort(String host, int port) {
             }
         }
         return new HostPort(host, p);
+    }
+
+    /** An IPv6 literal, optionally with a zone index ({@code fe80::1%eth0}, RFC 4007 §11) as a NOTIFY source has. */
+    private static boolean isIpv6(String host) {
+        int percent = host.indexOf('%');
+        String address = percent < 0 ? host : host.substring(0, percent);
+        if (percent >= 0 && !host.substring(percent + 1).matches("[A-Za-z0-9_.-]+")) {
+            return false;
+        }
+        return address.indexOf(':') >= 0 && IpLiteral.parseOrNull(address) != null;
     }
 
     /**
@@ -141,8 +151,8 @@ public record HostPort(String host, int port) {
      * @throws UnknownHostException when the name does not resolve; its message names the host
      */
     public InetSocketAddress resolve() throws UnknownHostException {
-        InetAddress address = IpLiteral.parseOrNull(host);
-        if (address == null) {
+        InetAddress address = host.indexOf('%') < 0 ? IpLiteral.parseOrNull(host) : null;
+        if (address == null) { // a name, or an IPv6 literal with a zone index (parsed, not looked up)
             try {
                 address = InetAddress.getByName(host);
             } catch (UnknownHostException e) {

@@ -27,6 +27,7 @@ class HostPortTest {
         ns1.example.org.      | ns1.example.org. | 53   | ns1.example.org.:53
         a-1.b2.EXAMPLE        | a-1.b2.EXAMPLE   | 53   | a-1.b2.EXAMPLE:53
         localhost:5300        | localhost        | 5300 | localhost:5300
+        [fe80::1%eth0]:53     | fe80::1%eth0     | 53   | [fe80::1%eth0]:53
         """)
     void parses(String text, String host, int port, String shown) {
         HostPort hp = HostPort.parse(text, 53);
@@ -55,6 +56,7 @@ class HostPortTest {
         2001:db8::1:5300:x    | '2001:db8::1:5300:x' is not a host[:port]: not an IPv6 address (with a port, write [ipv6]:port)
         [ns1.example.org]:53  | '[ns1.example.org]:53' is not a host[:port]: 'ns1.example.org' in brackets is not an IPv6 address
         [192.0.2.1]:53        | '[192.0.2.1]:53' is not a host[:port]: '192.0.2.1' in brackets is not an IPv6 address
+        [fe80::1%a/b]:53      | '[fe80::1%a/b]:53' is not a host[:port]: 'fe80::1%a/b' in brackets is not an IPv6 address
         """)
     void rejects(String text, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostPort.parse(text, 53));
