@@ -15,6 +15,7 @@ DIGEST_TOPIC = "mqttwarn/dnssec2mqtt/digest"
 
 # Events that ../phone-push sends at once are left out: same rule as its phone_filter().
 TRUST_ANCHOR_ROLES = ("KSK", "CSK")
+ALL_CLEAR = ("zone_recovered", "dnskey_valid", "rrsig_ok", "server_synced", "zone_fresh", "ds_orphan_gone")
 
 # A bound on memory if nobody flushes (a zone in a rollover loop, a broken cron).
 MAX_EVENTS = 1000
@@ -26,8 +27,8 @@ _states = {}  # zone -> (status, problem, checked_at), latest seen
 
 
 def pushed_to_phone(event):
-    """True for what phone-push sends immediately (priority 1, or about a KSK/CSK)."""
-    return event.get("priority") == 1 or event.get("role") in TRUST_ANCHOR_ROLES
+    """True for what phone-push sends immediately (priority 1, their all-clears, or about a KSK/CSK)."""
+    return event.get("priority") == 1 or event.get("event") in ALL_CLEAR or event.get("role") in TRUST_ANCHOR_ROLES
 
 
 def digest_keep_event(topic, payload, section=None, srv=None):

@@ -54,6 +54,23 @@ class MainTest {
         assertTrue(err().contains("  mqtt.topic-prefix: "), err());
     }
 
+    /** Fault 3: a space-separated server list is two servers; an illegal host fails the check, naming the key. */
+    @Test
+    void checkConfigTakesSpaceSeparatedServersAndNamesIllegalHosts() throws Exception {
+        Path good = dir.resolve("good.properties");
+        Files.writeString(good, "zones.x.servers = 127.0.0.1:5301 127.0.0.1:5302\n");
+        assertEquals(0, run("--check-config", "--config", good.toString()), err());
+
+        Path bad = dir.resolve("bad.properties");
+        Files.writeString(bad, "zones.x.servers = 127.0.0.1:5301;x\ndns.servers = ns1.example.org, ns_2.example.org\n");
+        assertEquals(1, run("--check-config", "--config", bad.toString()));
+        assertEquals("invalid configuration in " + bad + ":\n"
+                + "  dns.servers: 'ns_2.example.org' is not a host[:port]: '_' is not allowed in a host name"
+                + " (letters, digits, '-' and '.'; IPv6 as [address]:port)\n"
+                + "  zones.x.servers: '127.0.0.1:5301;x' is not a host[:port]: port must be 1-65535 (is '5301;x')\n",
+                err());
+    }
+
     @Test
     void missingConfigFileIsAnErrorNotDefaults() {
         assertEquals(1, run("--check-config", "--config", dir.resolve("nope.properties").toString()));

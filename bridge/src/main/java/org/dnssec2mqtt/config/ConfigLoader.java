@@ -77,10 +77,10 @@ public final class ConfigLoader {
 
     /** Every non-zone key, in documentation order. The sample config and README follow this list. */
     public static final List<Key> KEYS = List.of(
-            new Key("notify.listen", "127.0.0.1:5353",
-                    "Addresses (IP literal:port, comma-separated, `[v6]:port`) to receive NOTIFY on, UDP and TCP"),
+            new Key("notify.listen", "127.0.0.1:5300",
+                    "Addresses (IP literal:port, `[v6]:port`; separated by commas or spaces) to receive NOTIFY on, UDP and TCP"),
             new Key("notify.allow", "127.0.0.0/8, ::1/128",
-                    "Sources (CIDR blocks, comma-separated) whose NOTIFYs are accepted; others get REFUSED"),
+                    "Sources (IP addresses or CIDR blocks, separated by commas or spaces) whose NOTIFYs are accepted; others get REFUSED"),
             new Key("notify.require-tsig", "false",
                     "`true`: refuse NOTIFYs that are not signed with a key from `tsig.keyfile`"),
             new Key("tsig.keyfile", null,
@@ -88,7 +88,7 @@ public final class ConfigLoader {
             new Key("dns.query-port", "53",
                     "Port to query a NOTIFY's source on (zones learned from NOTIFY)"),
             new Key("dns.servers", null,
-                    "Default servers (`host[:port]`, comma-separated) for zones without their own"),
+                    "Default servers (`host[:port]`, `[v6]:port`; separated by commas or spaces) for zones without their own"),
             new Key("dns.timeout", "5s",
                     "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
             new Key("dns.transport", "tcp",
@@ -343,25 +343,32 @@ public final class ConfigLoader {
         }
     }
 
-    /** Parses a comma-separated list; empty when unset. */
+    /** Parses a list; empty when unset. */
     private <T> List<T> list(String key, Function<String, T> parser) {
         return parseList(key, raw(key), parser);
     }
 
+    /**
+     * Entries separated by commas, whitespace or both ({@code a, b}, {@code a b}, {@code a,b}), so a
+     * space where a comma was meant still means two entries. Two commas with nothing between them
+     * are a problem: something was left out.
+     */
     private <T> List<T> parseList(String key, String value, Function<String, T> parser) {
         List<T> out = new ArrayList<>();
         if (value == null) {
             return out;
         }
-        for (String item : value.split(",", -1)) {
-            if (item.isBlank()) {
+        for (String piece : value.split(",", -1)) {
+            if (piece.isBlank()) {
                 problem(key, "empty entry in list (is '" + value + "')");
                 continue;
             }
-            try {
-                out.add(parser.apply(item.trim()));
-            } catch (IllegalArgumentException e) {
-                problem(key, e.getMessage());
+            for (String item : piece.trim().split("\\s+")) {
+                try {
+                    out.add(parser.apply(item));
+                } catch (IllegalArgumentException e) {
+                    problem(key, e.getMessage());
+                }
             }
         }
         return List.copyOf(out);
@@ -595,7 +602,8 @@ public final class ConfigLoader {
         if (e instanceof MalformedInputException) {
             return "not valid UTF-8";
         }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // an IOException without a message says nothing an operator can use; its class name neither
+        return e.getMessage() == null ? "read error" : e.getMessage();
     }
 
     // ---- zones ---------------------------------------------------------------------------------

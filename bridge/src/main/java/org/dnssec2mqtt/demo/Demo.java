@@ -86,7 +86,7 @@ public final class Demo implements AutoCloseable {
      * Starts the authoritative server and the bridge (not yet the loop: see {@link #start}).
      *
      * <p>The configuration is the user's file (optional) and environment over the demo's defaults:
-     * embedded broker on 127.0.0.1:1883, NOTIFY on 127.0.0.1:5353, state in a temporary directory
+     * embedded broker on 127.0.0.1:1883, NOTIFY on 127.0.0.1:5300, state in a temporary directory
      * (never {@code ./data}). {@code dns.query-port} is always the demo server's port, since
      * the bridge asks a zone learned from NOTIFY at the NOTIFY's source.
      */
@@ -97,7 +97,7 @@ public final class Demo implements AutoCloseable {
         try {
             auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
             Map<String, String> defaults = new LinkedHashMap<>();
-            defaults.put("notify.listen", "127.0.0.1:5353");
+            defaults.put("notify.listen", "127.0.0.1:5300");
             defaults.put("mqtt.embedded.listen", "127.0.0.1:1883");
             defaults.put("data.dir", tempDir.resolve("data").toString());
             defaults.put("keylog.file", tempDir.resolve("keys.log").toString());

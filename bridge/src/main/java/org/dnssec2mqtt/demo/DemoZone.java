@@ -127,7 +127,7 @@ public final class DemoZone {
     }
 
     private void resign() {
-        serial++;
+        serial = org.xbill.DNS.Serial.increment(serial); // RFC 1982 §3.1: wraps to 0 after 4294967295
         Instant now = clock.instant();
         Instant inception = now.minus(Duration.ofHours(1));
         Instant expiration = now.plus(VALIDITY);

@@ -147,7 +147,7 @@ public final class Validator {
                     last = "RRSIG by key " + sig.getFootprint() + " not valid before " + sig.getTimeSigned();
                     timeFailure = true;
                 } catch (DNSSEC.DNSSECException e) {
-                    last = "RRSIG by key " + sig.getFootprint() + ": " + e.getMessage();
+                    last = "RRSIG by key " + sig.getFootprint() + ": " + describe(e, key);
                     onlyTime[0] = false;
                 }
             }
@@ -157,6 +157,28 @@ public final class Validator {
         }
         why.add(what + " RRset: " + last);
         return false;
+    }
+
+    /**
+     * Why a signature check failed, in DNSSEC terms. dnsjava's own messages may carry a JCA
+     * exception's {@code toString()} ({@code java.security.SignatureException: ...}), which says
+     * nothing to an operator.
+     */
+    static String describe(DNSSEC.DNSSECException e, DNSKEYRecord key) {
+        if (e instanceof DNSSEC.SignatureVerificationException) {
+            return "signature does not verify (wrong key, or the RRset changed after signing)";
+        }
+        if (e instanceof DNSSEC.UnsupportedAlgorithmException) {
+            return "algorithm " + key.getAlgorithm() + " (" + DNSSEC.Algorithm.string(key.getAlgorithm())
+                    + ") is not supported here";
+        }
+        if (e instanceof DNSSEC.KeyMismatchException) {
+            return "signature does not belong to key " + key.getFootprint();
+        }
+        if (e instanceof DNSSEC.MalformedKeyException || e instanceof DNSSEC.InvalidDnskeyException) {
+            return "DNSKEY " + key.getFootprint() + " holds no usable public key";
+        }
+        return "signature or key data cannot be used (malformed)";
     }
 
     private static List<RRSIGRecord> concat(List<RRSIGRecord> a, List<RRSIGRecord> b) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.dnssec2mqtt.Serials;
 import org.xbill.DNS.CDNSKEYRecord;
 import org.xbill.DNS.CDSRecord;
 import org.xbill.DNS.DClass;
@@ -68,12 +69,14 @@ public final class ZoneEvaluator {
 
         List<KeyInfo> keys;
         long serial;
+        boolean wasBogus = before != null && "bogus".equals(before.validation());
         if (bogus) {
             // A bogus answer (spoofed, broken, or expired) never retracts or replaces keys.
             keys = oldKeys;
             serial = confirmed ? before.serial() : 0;
-            boolean wasBogus = before != null && "bogus".equals(before.validation());
-            if (!wasBogus && !v.expiredOnly()) {
+            // Also when only the signatures' validity period is the cause (rrsig_expired says that
+            // too): the condition is "does not validate", and dnskey_valid must have its start.
+            if (!wasBogus) {
                 events.add(Event.of("dnskey_bogus", zone, now)
                         .with("server", a.server())
                         .with("error", v.problem())
@@ -84,6 +87,15 @@ public final class ZoneEvaluator {
         } else {
             keys = mark(KeyAnalyzer.analyze(a, oldKeys, now), a, obs.parentDs());
             serial = a.serial();
+            if (wasBogus) {
+                events.add(Event.of("dnskey_valid", zone, now)
+                        .with("server", a.server())
+                        .with("validation", v.result())
+                        .text("DNSSEC answer for " + zone + " validates again",
+                                v.result().equals("secure") ? zone + " at " + a.server() + " validates again"
+                                        : zone + " at " + a.server() + " is no longer bogus: it has no DNSKEY records",
+                                Event.NORMAL));
+            }
             events.addAll(ZoneDiff.compare(zone, confirmed ? oldKeys : null, keys, now));
         }
 
@@ -144,7 +156,8 @@ public final class ZoneEvaluator {
     public static Outcome unreachable(String zone, ZoneState before, String server, String error,
                                       List<ServerState> servers, Instant now) {
         String why = server + ": " + error;
-        ZoneState after = before == null ? ZoneState.neverSeen(zone, server, now, why) : before.unreachable(now, why, servers);
+        ZoneState after = before == null ? ZoneState.neverSeen(zone, server, now, why)
+                : before.unreachable(now, why, lagging(servers, before, before.serial()));
         List<Event> events = new ArrayList<>();
         if (before == null || before.reachable()) {
             events.add(Event.of("zone_unreachable", zone, now)
@@ -214,12 +227,25 @@ public final class ZoneEvaluator {
         }
         Set<String> wereOrphans = new HashSet<>(orphans(before == null || before.parentDs() == null ? List.of()
                 : before.parentDs(), before == null ? List.of() : before.keys()));
-        for (String ds : orphans(sorted(parent.records()), keys)) {
+        List<String> atParent = sorted(parent.records());
+        Set<String> orphansNow = new HashSet<>(orphans(atParent, keys));
+        for (String ds : orphans(atParent, keys)) {
             if (!wereOrphans.contains(ds) || !knewDs) {
                 events.add(Event.of("ds_orphan", zone, now).with("ds", ds).with("keytag", dsTag(ds))
                         .text("DS at the parent matches no key of " + zone,
                                 "the parent's DS " + ds + " matches no DNSKEY of " + zone
                                         + "; the chain breaks when the last matching key goes", Event.HIGH));
+            }
+        }
+        if (knewDs) {
+            for (String ds : new java.util.TreeSet<>(wereOrphans)) {
+                if (!orphansNow.contains(ds)) {
+                    events.add(Event.of("ds_orphan_gone", zone, now).with("ds", ds).with("keytag", dsTag(ds))
+                            .text("DS at the parent of " + zone + " no longer orphaned", atParent.contains(ds)
+                                    ? "the parent's DS " + ds + " matches a DNSKEY of " + zone + " again"
+                                    : "the parent no longer has the DS " + ds + " that matched no key of " + zone,
+                                    Event.NORMAL));
+                }
             }
         }
         return events;
@@ -396,6 +422,13 @@ public final class ZoneEvaluator {
                 warnings.add("signatures expire in " + round(days) + " days, sooner than the SOA expire ("
                         + round(draft.soaExpire() / 86400.0) + " days)");
             }
+        } else if (!"ok".equals(alert)) {
+            // the zone has no DNSKEY/SOA signatures any more (unsigned): nothing left to expire
+            events.add(Event.of("rrsig_ok", zone, now)
+                    .text("Signatures of " + zone + " fine again", zone + " has no DNSKEY or SOA signatures left"
+                            + " to expire", Event.NORMAL));
+            alert = "ok";
+            alertedAt = null;
         }
 
         // Staleness: the serial has not moved for longer than a share of the SOA expire.
@@ -408,6 +441,18 @@ public final class ZoneEvaluator {
                     .text("DNS zone " + zone + " stale", "the serial of " + zone + " (" + draft.serial()
                             + ") has not moved since " + draft.serialChangedAt()
                             + "; are NOTIFYs and transfers from the primary working?", Event.HIGH));
+        }
+        if (!stale && draft.stale()) {
+            boolean moved = before != null && before.serialChangedAt() != null && draft.serialChangedAt() != null
+                    && draft.serialChangedAt().isAfter(before.serialChangedAt());
+            events.add(Event.of("zone_fresh", zone, now)
+                    .with("serial", draft.serial())
+                    .with("serial_changed_at", draft.serialChangedAt())
+                    .text("DNS zone " + zone + " fresh again", moved
+                            ? "the serial of " + zone + " moved to " + draft.serial() + ": updates from the primary arrive again"
+                            : zone + " no longer counts as stale (serial " + draft.serial() + " since "
+                                    + draft.serialChangedAt() + "; poll.stale-share or the SOA expire changed)",
+                            Event.NORMAL));
         }
         if (stale) {
             warnings.add("serial " + draft.serial() + " unchanged since " + draft.serialChangedAt());
@@ -422,13 +467,16 @@ public final class ZoneEvaluator {
                 }
             }
         }
-        long highest = draft.servers().stream().mapToLong(ServerState::serial).max().orElse(draft.serial());
-        for (ServerState s : draft.servers()) {
+        List<ServerState> servers = lagging(draft.servers(), before, draft.serial());
+        long highest = newestServed(servers, draft.serial());
+        Set<String> asked = new HashSet<>();
+        for (ServerState s : servers) {
+            asked.add(s.server());
             if (!s.reachable()) {
                 warnings.add("server " + s.server() + " does not answer (" + s.error() + ")");
             } else if (s.lagging()) {
                 warnings.add("server " + s.server() + " serves serial " + s.serial()
-                        + (s.serial() < highest ? " (expected " + highest + ")" : " with other keys"));
+                        + (Serials.newer(highest, s.serial()) ? " (expected " + highest + ")" : " with other keys"));
                 if (!wasLagging.contains(s.server())) {
                     events.add(Event.of("server_lagging", zone, now)
                             .with("server", s.server())
@@ -445,6 +493,16 @@ public final class ZoneEvaluator {
                         .with("serial", s.serial())
                         .text("Server in sync for " + zone, s.server() + " serves " + zone + " at serial "
                                 + s.serial() + " again", Event.NORMAL));
+            }
+        }
+        if (!servers.isEmpty()) { // an empty list says nothing about the servers (no server was asked)
+            for (String gone : new java.util.TreeSet<>(wasLagging)) {
+                if (!asked.contains(gone)) {
+                    events.add(Event.of("server_synced", zone, now)
+                            .with("server", gone)
+                            .text("Server in sync for " + zone, gone + " is no longer asked for " + zone
+                                    + " (not among its servers any more)", Event.NORMAL));
+                }
             }
         }
 
@@ -476,8 +534,36 @@ public final class ZoneEvaluator {
         ZoneState after = new ZoneState(zone, draft.serial(), draft.server(), draft.checkedAt(), draft.changedAt(),
                 true, status, String.join("; ", all), draft.keys(), draft.validation(), expires, alert, alertedAt,
                 draft.soaExpire(), draft.serialChangedAt(), stale, draft.cds(), draft.cdnskey(), draft.parentDs(),
-                draft.dsValidated(), draft.servers());
+                draft.dsValidated(), servers);
         return new Outcome(after, events, before == null ? List.of() : before.keys());
+    }
+
+    /** The newest serial the answering servers serve (RFC 1982, {@link Serials}); {@code fallback} when none answered. */
+    private static long newestServed(List<ServerState> servers, long fallback) {
+        return Serials.newest(servers.stream().filter(ServerState::reachable).map(ServerState::serial).toList(),
+                fallback);
+    }
+
+    /**
+     * The servers with {@code lagging} decided here, by the one serial rule: a server that answers lags
+     * when it serves an older serial than the newest served (RFC 1982: 5 is newer than 4294967295)
+     * or other keys than the trusted answer. A server that does not answer keeps what it was before
+     * (nobody saw it catch up), so its {@code server_synced} still comes once it answers in sync.
+     */
+    private static List<ServerState> lagging(List<ServerState> servers, ZoneState before, long fallback) {
+        long newest = newestServed(servers, fallback);
+        Set<String> wasLagging = new HashSet<>();
+        if (before != null) {
+            before.servers().stream().filter(ServerState::lagging).forEach(s -> wasLagging.add(s.server()));
+        }
+        List<ServerState> out = new ArrayList<>(servers.size());
+        for (ServerState s : servers) {
+            boolean lags = s.reachable() ? Serials.newer(newest, s.serial()) || !s.keysMatch()
+                    : wasLagging.contains(s.server());
+            out.add(lags == s.lagging() ? s
+                    : new ServerState(s.server(), s.serial(), s.error(), s.keytags(), s.keysMatch(), lags, s.checkedAt()));
+        }
+        return out;
     }
 
     /** What looks wrong with a key set, or "". */

@@ -59,7 +59,7 @@ class ConfigLoaderTest {
     @Test
     void defaultsWithoutAFile() throws Exception {
         Config c = ConfigLoader.load(null, Map.of());
-        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 5353)), c.notifyListen());
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 5300)), c.notifyListen());
         assertEquals(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")), c.notifyAllow());
         assertFalse(c.notifyRequireTsig());
         assertNull(c.tsigKeyfile());
@@ -136,8 +136,11 @@ class ConfigLoaderTest {
         dns.query-port = 70000                        | dns.query-port: port must be 1-65535 (is '70000')
         dns.query-port = 0                            | dns.query-port: port must be 1-65535 (is '0')
         dns.query-port = fifty-three                  | dns.query-port: port must be 1-65535 (is 'fifty-three')
-        dns.servers = ns1.example.org:0               | dns.servers: port must be 1-65535 (is '0')
-        dns.servers = [2001:db8::1                    | dns.servers: expected [ipv6]:port; got '[2001:db8::1' (missing ']')
+        dns.servers = ns1.example.org:0               | dns.servers: 'ns1.example.org:0' is not a host[:port]: port must be 1-65535 (is '0')
+        dns.servers = [2001:db8::1                    | dns.servers: '[2001:db8::1' is not a host[:port]: missing ']' (expected [ipv6]:port)
+        dns.servers = ns1.example.org\u3000ns2        | dns.servers: 'ns1.example.org\u3000ns2' is not a host[:port]: it contains whitespace (in a list, separate entries with commas or spaces)
+        dns.resolver = 127.0.0.1 53                   | dns.resolver: '127.0.0.1 53' is not a host[:port]: it contains whitespace (in a list, separate entries with commas or spaces)
+        dns.resolver = resolver?.example:53           | dns.resolver: 'resolver?.example:53' is not a host[:port]: '?' is not allowed in a host name (letters, digits, '-' and '.'; IPv6 as [address]:port)
         dns.timeout = 0                               | dns.timeout: must be more than 0 (is '0')
         dns.timeout = 5 min                           | dns.timeout: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got '5 min'
         dns.transport = tls                           | dns.transport: expected tcp or udp; got 'tls'
@@ -162,7 +165,11 @@ class ConfigLoaderTest {
         zones.example.org.server = ns1                | zones.example.org.server: unknown zone setting; expected zones.<zone>.servers, zones.<zone>.tsig-key or zones.<zone>.use-ns
         zones..servers = ns1                          | zones..servers: no zone name; expected zones.<zone>.servers
         zones.a..b.servers = ns1                      | zones.a..b.servers: bad zone name 'a..b': invalid empty label
-        zones.example.org.servers = ns1:0             | zones.example.org.servers: port must be 1-65535 (is '0')
+        zones.example.org.servers = ns1:0             | zones.example.org.servers: 'ns1:0' is not a host[:port]: port must be 1-65535 (is '0')
+        zones.x.servers = 127.0.0.1:5301;x            | zones.x.servers: '127.0.0.1:5301;x' is not a host[:port]: port must be 1-65535 (is '5301;x')
+        zones.x.servers = 127.0.0.1:5301, ns/1        | zones.x.servers: 'ns/1' is not a host[:port]: '/' is not allowed in a host name (letters, digits, '-' and '.'; IPv6 as [address]:port)
+        zones.x.servers = 127.0.0.1:5301,             | zones.x.servers: empty entry in list (is '127.0.0.1:5301,')
+        notify.allow = 10.0.0.0/8 ,, ::1              | notify.allow: empty entry in list (is '10.0.0.0/8 ,, ::1')
         """)
     void eachRuleHasItsExactMessage(String line, String problem) throws Exception {
         assertEquals(List.of(problem), problems(line + "\n", Map.of()));
@@ -197,7 +204,7 @@ class ConfigLoaderTest {
                 "dns.timeout: must be more than 0 (is '0s')",
                 "dns.transport: expected tcp or udp; got 'quic' (set by DNSSEC2MQTT_DNS_TRANSPORT)",
                 "mqtt.url: expected tcp://host:port or ssl://host:port; got 'tcp://localhost'",
-                "zones.example.org.servers: port must be 1-65535 (is '0')"),
+                "zones.example.org.servers: 'ns1:0' is not a host[:port]: port must be 1-65535 (is '0')"),
                 problems(text, Map.of("DNSSEC2MQTT_DNS_TRANSPORT", "quic")));
     }
 
@@ -381,6 +388,39 @@ class ConfigLoaderTest {
         assertEquals("example.org.", c.zones().get(org).zone().toString(), "lower-cased");
         assertEquals(new ZoneConfig(classless, List.of(new HostPort("192.0.2.53", 53)), key, false), c.zones().get(classless));
         assertEquals(new ZoneConfig(net, List.of(new HostPort("192.0.2.53", 53)), null, true), c.zones().get(net));
+    }
+
+    /** Fault 3: a space where a comma was meant is a separator, not part of one broken host. */
+    @Test
+    void listsTakeCommasWhitespaceOrBoth() throws Exception {
+        Config c = load("""
+                notify.listen = 127.0.0.1:0 [::1]:0
+                notify.allow = 10.0.0.0/8 192.0.2.1,2001:db8::/32 ,\t::1
+                dns.servers = ns1.example.org ns2.example.org:5300,\t[2001:db8::53]:53
+                zones.x.servers = 127.0.0.1:5301 127.0.0.1:5302
+                zones.y.servers = 127.0.0.1:5301,127.0.0.1:5302
+                """, Map.of());
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("::1", 0)), c.notifyListen());
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("192.0.2.1"), Cidr.parse("2001:db8::/32"),
+                Cidr.parse("::1")), c.notifyAllow());
+        assertEquals(List.of(new HostPort("ns1.example.org", 53), new HostPort("ns2.example.org", 5300),
+                new HostPort("2001:db8::53", 53)), c.dnsServers());
+        List<HostPort> two = List.of(new HostPort("127.0.0.1", 5301), new HostPort("127.0.0.1", 5302));
+        assertEquals(two, c.zones().get(Name.fromString("x.")).servers());
+        assertEquals(two, c.zones().get(Name.fromString("y.")).servers());
+        // the environment form of a list, too
+        assertEquals(List.of(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.2", 0)),
+                load("", Map.of("DNSSEC2MQTT_NOTIFY_LISTEN", "127.0.0.1:0  127.0.0.2:0")).notifyListen());
+    }
+
+    /** Every bad entry of a list is named, each once, under its key; the good ones do not hide them. */
+    @Test
+    void everyIllegalHostInAListIsNamed() throws Exception {
+        assertEquals(List.of(
+                "zones.x.servers: 'ns;1' is not a host[:port]: ';' is not allowed in a host name"
+                        + " (letters, digits, '-' and '.'; IPv6 as [address]:port)",
+                "zones.x.servers: '999.1.1.1:53' is not a host[:port]: '999.1.1.1' is not an IPv4 address"),
+                problems("zones.x.servers = 127.0.0.1:5301 ns;1, 999.1.1.1:53\n", Map.of()));
     }
 
     @Test

@@ -37,7 +37,7 @@ class DemoIT {
     void keysRollAndEverySubscriberSeesIt() throws Exception {
         int mqttPort = FreePorts.tcp();
         Path config = dir.resolve("demo.properties");
-        // the demo's own defaults (ports 5353, 1883) would collide with other builds: free ports here
+        // the demo's own defaults (ports 5300, 1883) would collide with other builds: free ports here
         Files.writeString(config, """
                 notify.listen = 127.0.0.1:0
                 mqtt.embedded.listen = 127.0.0.1:%d
@@ -107,7 +107,7 @@ class DemoIT {
         Path config = dir.resolve("user.properties");
         Files.writeString(config, "notify.listen = 127.0.0.1:0\ndns.query-port = 53\n");
         Map<String, String> env = Demo.overlay(config, Map.of("DNSSEC2MQTT_DATA_DIR", "/srv/x"),
-                Map.of("notify.listen", "127.0.0.1:5353", "data.dir", "/tmp/demo", "mqtt.embedded.listen", "127.0.0.1:1883"),
+                Map.of("notify.listen", "127.0.0.1:5300", "data.dir", "/tmp/demo", "mqtt.embedded.listen", "127.0.0.1:1883"),
                 40053);
         assertFalse(env.containsKey("DNSSEC2MQTT_NOTIFY_LISTEN"), "the file sets it");
         assertEquals("/srv/x", env.get("DNSSEC2MQTT_DATA_DIR"));

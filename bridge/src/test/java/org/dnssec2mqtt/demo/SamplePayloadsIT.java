@@ -51,7 +51,7 @@ class SamplePayloadsIT {
     static final Name ZONE = Name.fromConstantString("example.com.");
     static final String PREFIX = "dnssec/example.com/";
     static final List<String> EVENTS = List.of("zone_added", "key_added", "key_changed", "key_revoked",
-            "key_removed", "zone_unreachable", "zone_recovered");
+            "key_removed", "zone_unreachable", "zone_recovered", "dnskey_bogus", "dnskey_valid");
     /** Which samples each scenario gets: file name → sample name. */
     static final Map<String, List<String>> SCENARIOS = Map.of(
             "phone-push", events(),
@@ -144,6 +144,14 @@ class SamplePayloadsIT {
             auth.add(zone);
             mqtt.publish("dnssec/_bridge/request/recheck", "example.com", false);
             out.put("zone_recovered.json", event(mqtt, "zone_recovered"));
+
+            // the only active KSK stops signing: the DNSKEY RRset has no RRSIG, the answer is bogus
+            zone.retire(standby);
+            assertEquals(Rcode.NOERROR, auth.notify(ZONE, notifyAt, 3));
+            out.put("dnskey_bogus.json", event(mqtt, "dnskey_bogus"));
+            zone.activate(standby);
+            assertEquals(Rcode.NOERROR, auth.notify(ZONE, notifyAt, 3));
+            out.put("dnskey_valid.json", event(mqtt, "dnskey_valid"));
         } finally {
             bridge.close();
             auth.close();

@@ -58,6 +58,30 @@ class ValidatorTest {
         Validator.Result r = Validator.validate(Signed.withKeys(a, keys), NOW);
         assertEquals("bogus", r.result());
         assertFalse(r.expiredOnly());
+        assertUserTerms(r.problem());
+    }
+
+    /** Fault 8: the problem in DNSSEC terms, not dnsjava's or the JCA's exception text. */
+    @Test
+    void tamperedSignatureIsBogusInPlainWords() {
+        ZoneSnapshot a = signedAnswer();
+        List<org.xbill.DNS.RRSIGRecord> sigs = new ArrayList<>();
+        for (org.xbill.DNS.RRSIGRecord sig : a.dnskeySigs()) {
+            byte[] b = sig.getSignature().clone();
+            b[5] ^= 1;
+            sigs.add(new org.xbill.DNS.RRSIGRecord(sig.getName(), sig.getDClass(), sig.getTTL(), sig.getTypeCovered(),
+                    sig.getAlgorithm(), sig.getOrigTTL(), sig.getExpire(), sig.getTimeSigned(), sig.getFootprint(),
+                    sig.getSigner(), b));
+        }
+        Validator.Result r = Validator.validate(Signed.withSigs(a, sigs, a.soaSigs()), NOW);
+        assertEquals("bogus", r.result());
+        assertUserTerms(r.problem());
+        assertTrue(r.problem().endsWith(": signature does not verify (wrong key, or the RRset changed after signing)"),
+                r.problem());
+    }
+
+    static void assertUserTerms(String problem) {
+        assertFalse(problem.contains("java.") || problem.contains("Exception") || problem.contains("null"), problem);
     }
 
     @Test

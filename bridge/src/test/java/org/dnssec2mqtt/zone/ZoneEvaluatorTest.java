@@ -66,8 +66,68 @@ class ZoneEvaluatorTest {
         assertEquals(s.keys(), o.state().keys(), "keys kept");
         assertEquals("error", o.state().status());
         assertEquals(List.of(), types(next(o.state(), spoofed, null, T0)), "said once");
-        assertEquals(List.of(), types(next(o.state(), a, null, T0)), "a good answer again: keys unchanged, quiet");
-        assertEquals("ok", next(o.state(), a, null, T0).state().status());
+        // fault 7: the all-clear, once, and the keys unchanged
+        ZoneEvaluator.Outcome valid = next(o.state(), a, null, T0);
+        assertEquals(List.of("dnskey_valid"), types(valid), "a good answer again");
+        Event e = valid.events().get(0);
+        assertEquals(Event.NORMAL, e.priority());
+        assertEquals("127.0.0.1:53", e.get("server"));
+        assertEquals("signed.test at 127.0.0.1:53 validates again", e.get("message"));
+        assertEquals("ok", valid.state().status());
+        assertEquals(List.of(), types(next(valid.state(), a, null, T0)), "said once");
+    }
+
+    /** Signatures past their validity period: the answer does not validate either; both conditions clear. */
+    @Test
+    void expiredSignaturesAreBogusUntilResignedAndBothClear() {
+        ZoneState s = first(null).state();
+        Instant late = Signed.SIGNED_AT.plus(Duration.ofDays(31));
+        ZoneEvaluator.Outcome expired = ZoneEvaluator.full(s, true,
+                new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), null), FRESH, late);
+        assertEquals(List.of("dnskey_bogus", "rrsig_expired"), types(expired));
+        assertEquals(s.keys(), expired.state().keys(), "keys kept");
+        DemoZone resigned = new DemoZone(Signed.ZONE, 200, java.time.Clock.fixed(late, java.time.ZoneOffset.UTC));
+        resigned.addKey(true, true);
+        resigned.addKey(false, true);
+        ZoneEvaluator.Outcome ok = ZoneEvaluator.full(expired.state(), true,
+                new ZoneEvaluator.Observation(Signed.snapshot(resigned), List.of(), null), FRESH, late);
+        assertTrue(types(ok).containsAll(List.of("dnskey_valid", "rrsig_ok")), types(ok).toString());
+        assertEquals("ok", ok.state().status(), ok.state().problem());
+    }
+
+    @Test
+    void unreachableZoneRecoversOnceByFullOrQuickCheck() {
+        ZoneState s = first(null).state();
+        ZoneEvaluator.Outcome down = ZoneEvaluator.unreachable("signed.test", s, "127.0.0.1:53", "timeout after 5s",
+                List.of(), T0);
+        assertEquals(List.of("zone_unreachable"), types(down));
+        assertEquals(Event.HIGH, down.events().get(0).priority());
+        assertEquals(List.of(), types(ZoneEvaluator.unreachable("signed.test", down.state(), "127.0.0.1:53",
+                "timeout after 5s", List.of(), T0)), "said once");
+        ZoneEvaluator.Outcome quick = ZoneEvaluator.quick(down.state(), List.of(), S, T0);
+        assertEquals(List.of("zone_recovered"), types(quick));
+        assertEquals(Event.NORMAL, quick.events().get(0).priority());
+        assertEquals(List.of("zone_recovered"), types(next(down.state(), Signed.snapshot(zone), null, T0)));
+        // a configured zone whose very first check failed: known, and recovered
+        ZoneEvaluator.Outcome never = ZoneEvaluator.unreachable("signed.test", null, "127.0.0.1:53", "refused",
+                List.of(), T0);
+        assertEquals(List.of("zone_unreachable"), types(never));
+        assertEquals(List.of("zone_added", "zone_recovered"), types(ZoneEvaluator.full(never.state(), false,
+                new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), null), S, T0)));
+    }
+
+    /** A zone that drops its signatures while an expiry alert stands: nothing is left to expire. */
+    @Test
+    void expiryAlertClearsWhenTheZoneHasNoSignaturesLeft() {
+        ZoneState s = first(null).state();
+        Instant t = Signed.SIGNED_AT.plus(Duration.ofDays(24));
+        ZoneEvaluator.Outcome warn = ZoneEvaluator.quick(s, List.of(), FRESH, t);
+        assertEquals(List.of("rrsig_expiring"), types(warn));
+        ZoneSnapshot unsigned = Signed.withSigs(Signed.withKeys(Signed.snapshot(zone), List.of()), List.of(), List.of());
+        ZoneEvaluator.Outcome o = next(warn.state(), unsigned, null, t);
+        assertTrue(types(o).contains("rrsig_ok"), types(o).toString());
+        assertEquals("ok", o.state().rrsigAlert());
+        assertEquals(List.of(), types(next(o.state(), unsigned, null, t)), "said once");
     }
 
     @Test
@@ -151,6 +211,18 @@ class ZoneEvaluatorTest {
         ZoneEvaluator.Outcome both = next(orphan.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(stranger, ds), false), T0);
         assertEquals(List.of("ds_seen"), types(both));
         assertEquals("warning", both.state().status());
+
+        // the parent drops the stranger: the orphan's all-clear, once
+        ZoneEvaluator.Outcome cleared = next(both.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(ds), false), T0);
+        assertEquals(List.of("ds_orphan_gone"), types(cleared));
+        Event e = cleared.events().get(0);
+        assertEquals(Event.NORMAL, e.priority());
+        assertEquals(stranger.rdataToString(), e.get("ds"));
+        assertEquals(stranger.getFootprint(), e.get("keytag"));
+        assertEquals("the parent no longer has the DS " + stranger.rdataToString() + " that matched no key of signed.test",
+                e.get("message"));
+        assertEquals("ok", cleared.state().status(), cleared.state().problem());
+        assertEquals(List.of(), types(next(cleared.state(), Signed.snapshot(zone), new ZoneEvaluator.ParentDs(List.of(ds), false), T0)));
     }
 
     @Test
@@ -169,6 +241,76 @@ class ZoneEvaluatorTest {
         assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(o.state(), synced, S, T0)));
     }
 
+    /** A lagging server that goes quiet in between, or the whole zone down, still gets its all-clear. */
+    @Test
+    void laggingServerSyncsAfterBeingDownInBetween() {
+        ZoneState s = first(null).state();
+        List<ServerState> lag = List.of(server("a:53", 101, true, false), server("b:53", 100, true, true));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s, lag, S, T0);
+        assertEquals(List.of("server_lagging"), types(o));
+        List<ServerState> bDown = List.of(server("a:53", 101, true, false),
+                new ServerState("b:53", 0, "timeout after 5s", List.of(), false, false, T0));
+        ZoneEvaluator.Outcome quiet = ZoneEvaluator.quick(o.state(), bDown, S, T0);
+        assertEquals(List.of(), types(quiet));
+        List<ServerState> synced = List.of(server("a:53", 101, true, false), server("b:53", 101, true, false));
+        assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(quiet.state(), synced, S, T0)));
+
+        List<ServerState> allDown = List.of(new ServerState("a:53", 0, "refused", List.of(), false, false, T0),
+                new ServerState("b:53", 0, "refused", List.of(), false, false, T0));
+        ZoneEvaluator.Outcome down = ZoneEvaluator.unreachable("signed.test", o.state(), "b:53", "refused", allDown, T0);
+        assertEquals(List.of("zone_unreachable"), types(down));
+        assertEquals(List.of("zone_recovered", "server_synced"), types(ZoneEvaluator.quick(down.state(), synced, S, T0)));
+    }
+
+    /** A lagging server that leaves the zone's servers (config, NS RRset) lags no more. */
+    @Test
+    void laggingServerThatIsNoLongerAskedIsClearedOnce() {
+        ZoneState s = first(null).state();
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s,
+                List.of(server("a:53", 101, true, false), server("b:53", 100, true, true)), S, T0);
+        List<ServerState> onlyA = List.of(server("a:53", 101, true, false));
+        ZoneEvaluator.Outcome left = ZoneEvaluator.quick(o.state(), onlyA, S, T0);
+        assertEquals(List.of("server_synced"), types(left));
+        assertEquals("b:53", left.events().get(0).get("server"));
+        assertEquals("b:53 is no longer asked for signed.test (not among its servers any more)",
+                left.events().get(0).get("message"));
+        assertEquals(List.of(), types(ZoneEvaluator.quick(left.state(), onlyA, S, T0)));
+    }
+
+    /** Fault 4: RFC 1982 (one rule, {@code Serials}): 5 is newer than 4294967295, so the server at 4294967295 lags. */
+    @Test
+    void serialArithmeticWrapsNamingTheRightServerAsLagging() {
+        DemoZone wrapped = new DemoZone(Signed.ZONE, 3, java.time.Clock.fixed(Signed.SIGNED_AT, java.time.ZoneOffset.UTC));
+        wrapped.addKey(true, true);
+        wrapped.addKey(false, true);
+        ZoneSnapshot answer = Signed.snapshot(wrapped);
+        assertEquals(5, answer.serial());
+        // the flags as a checker comparing with max() would set them: the wrong way round
+        List<ServerState> servers = List.of(server("a:53", 5, true, true), server("b:53", 4294967295L, true, false));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.full(null, false, new ZoneEvaluator.Observation(answer, servers, null), S, T0);
+        assertEquals(List.of("zone_added", "server_lagging"), types(o));
+        Event e = o.events().get(1);
+        assertEquals("b:53", e.get("server"));
+        assertEquals(4294967295L, e.get("serial"));
+        assertEquals(5L, e.get("expected_serial"));
+        assertEquals(List.of(false, true), o.state().servers().stream().map(ServerState::lagging).toList());
+        assertTrue(o.state().problem().contains("server b:53 serves serial 4294967295 (expected 5)"), o.state().problem());
+        // b catches up across the wrap: in sync again
+        List<ServerState> synced = List.of(server("a:53", 5, true, false), server("b:53", 5, true, true));
+        assertEquals(List.of("server_synced"), types(ZoneEvaluator.quick(o.state(), synced, S, T0)));
+    }
+
+    /** A server that does not answer (serial 0, which RFC 1982 finds newer than 3000000000) is down, not the newest. */
+    @Test
+    void aServerThatDoesNotAnswerIsNotTheNewest() {
+        ZoneState s = first(null).state();
+        List<ServerState> servers = List.of(server("a:53", 3000000000L, true, false),
+                new ServerState("b:53", 0, "timeout after 5s", List.of(), false, false, T0));
+        ZoneEvaluator.Outcome o = ZoneEvaluator.quick(s, servers, S, T0);
+        assertEquals(List.of(), types(o));
+        assertEquals("server b:53 does not answer (timeout after 5s)", o.state().problem());
+    }
+
     @Test
     void staleWhenTheSerialDoesNotMoveForHalfTheSoaExpire() {
         ZoneState s = first(null).state();
@@ -178,6 +320,24 @@ class ZoneEvaluatorTest {
         assertEquals(List.of("zone_stale"), types(o));
         assertTrue(o.state().stale());
         assertEquals(List.of(), types(ZoneEvaluator.quick(o.state(), List.of(), S, T0.plus(Duration.ofDays(9)))));
+
+        // a new serial: the all-clear, with the serial it moved to
+        zone.addKey(false, false);
+        Instant t = T0.plus(Duration.ofDays(9));
+        ZoneEvaluator.Outcome fresh = next(o.state(), Signed.snapshot(zone), null, t);
+        assertEquals(List.of("key_added", "zone_fresh"), types(fresh));
+        Event e = fresh.events().get(1);
+        assertEquals(Event.NORMAL, e.priority());
+        assertEquals(zone.signed().serial(), e.get("serial"));
+        assertEquals(t, e.get("serial_changed_at"));
+        assertFalse(fresh.state().stale());
+        assertEquals(List.of(), types(next(fresh.state(), Signed.snapshot(zone), null, t)));
+
+        // staleness switched off (poll.stale-share = 0) while stale: cleared too, saying why
+        ZoneEvaluator.Outcome off = ZoneEvaluator.quick(o.state(), List.of(), FRESH, T0.plus(Duration.ofDays(9)));
+        assertEquals(List.of("zone_fresh"), types(off));
+        assertTrue(((String) off.events().get(0).get("message")).contains("no longer counts as stale"),
+                off.events().get(0).toString());
     }
 
     @Test
