@@ -270,4 +270,28 @@ class BridgeIT {
         assertTrue(bridge.bridge.failures(ZONE) >= 4, "failures in a row: " + bridge.bridge.failures(ZONE));
         mqtt.expectNone(m -> m.topic().endsWith("/events"), Duration.ofMillis(300)); // said once
     }
+
+    @Test
+    void forgetCommandClearsTheZonesTopicsAndState() throws Exception {
+        DemoZone.Key ksk = zone.addKey(true, true);
+        zone.addKey(false, true);
+        notifyBridge();
+        event("zone_added");
+        mqtt.await("dnssec/example.test/state", WAIT);
+        mqtt.clear();
+        mqtt.publish("dnssec/_bridge/request/forget", "{\"zone\":\"example.test\",\"transaction\":\"f1\"}", false);
+        JsonObject response = json(mqtt.await("dnssec/_bridge/response/forget", WAIT));
+        assertEquals("ok", response.get("status").getAsString(), response.toString());
+        assertEquals("example.test", response.getAsJsonObject("data").get("zone").getAsString());
+        assertEquals("f1", response.get("transaction").getAsString());
+        mqtt.await(m -> m.topic().equals("dnssec/example.test/keys/" + ksk.tag()) && m.payload().isEmpty(), WAIT);
+        mqtt.await(m -> m.topic().equals("dnssec/example.test/state") && m.payload().isEmpty(), WAIT);
+        // a new subscriber sees nothing of the zone, and a restart does not bring it back
+        stop();
+        start();
+        mqtt.expectNone(m -> m.topic().startsWith("dnssec/example.test/") && !m.payload().isEmpty(), Duration.ofMillis(500));
+        // its next NOTIFY makes it known again, as a new zone
+        notifyBridge();
+        event("zone_added");
+    }
 }
