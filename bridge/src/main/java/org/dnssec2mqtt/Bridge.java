@@ -237,6 +237,7 @@ public final class Bridge implements AutoCloseable {
 
     private Scheduler.Result check(TrackedZone z, boolean force, int failures) {
         checks.incrementAndGet();
+        long t0 = System.nanoTime();
         Checker.Found f;
         try {
             f = checker.check(z, force, dnskeyFetches::incrementAndGet);
@@ -269,7 +270,13 @@ public final class Bridge implements AutoCloseable {
                     registry.confirm(z);
                     scheduler.pollEvery(z, config.pollSoaInterval());
                 }
+                long t1 = System.nanoTime();
                 boolean changed = conclude(z, f.outcome());
+                if (log.isDebugEnabled()) {
+                    log.debug("check: zone={} {}: fetch and evaluate {} us, publish {} us", z.display,
+                            f.kind().name().toLowerCase(java.util.Locale.ROOT), (t1 - t0) / 1000,
+                            (System.nanoTime() - t1) / 1000);
+                }
                 ZoneState s = f.state();
                 return new Scheduler.Result(z, Scheduler.Ending.OK, changed, null, s);
         }

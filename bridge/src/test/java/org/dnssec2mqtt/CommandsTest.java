@@ -1,6 +1,7 @@
 package org.dnssec2mqtt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -38,8 +39,8 @@ class CommandsTest {
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', value = {
         "                          | empty request: send a zone name, '*', or {\"zone\":\"example.com\"}",
-        "{\"zone\":               | request is not valid JSON",
-        "[1,2]                     | request is not valid JSON",
+        "{\"zone\":               | request is not valid JSON: send a zone name, '*', or {\"zone\":\"example.com\"}",
+        "[1,2]                     | request is JSON but not an object: send {\"zone\":\"example.com\"}",
         "{\"transaction\":\"t\"}  | request has no \"zone\" string: send {\"zone\":\"example.com\"}",
         "{\"zone\":5}             | request has no \"zone\" string: send {\"zone\":\"example.com\"}",
         "a..b                      | 'a..b' is not a zone name",
@@ -48,6 +49,8 @@ class CommandsTest {
         Commands.BadRequest e = assertThrows(Commands.BadRequest.class,
                 () -> Commands.parseRecheck(b(payload == null ? "" : payload)));
         assertEquals(message, e.getMessage().substring(0, Math.min(e.getMessage().length(), message.length())));
+        // issue 10 fault 8: no parser internals such as "java.io.EOFException: End of input at line 1 column 9"
+        assertFalse(e.getMessage().contains("Exception") || e.getMessage().contains("line 1 column"), e.getMessage());
     }
 
     @Test
