@@ -242,7 +242,7 @@ public final class Bridge implements AutoCloseable {
         try {
             f = checker.check(z, force, dnskeyFetches::incrementAndGet);
         } catch (RuntimeException e) {
-            if (closing) {
+            if (closing || jvmStopping()) {
                 log.debug("check: zone={} cut short by the shutdown: {}", z.display, e.getMessage());
                 return new Scheduler.Result(z, Scheduler.Ending.GONE, false, "the bridge is stopping", z.state());
             }
@@ -335,7 +335,19 @@ public final class Bridge implements AutoCloseable {
         return true;
     }
 
-    /** Stops checking; checks in flight get {@code grace} to end. */
+    /** True once the JVM runs its shutdown hooks (dnsjava's own closes its selector under our checks). */
+    private static boolean jvmStopping() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
+    }
+
+    /** Stops checking; checks in flight get half a second to end. */
     @Override
     public void close() {
         closing = true;
