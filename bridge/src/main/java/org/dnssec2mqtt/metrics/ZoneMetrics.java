@@ -89,11 +89,15 @@ final class ZoneMetrics implements MultiCollector {
             for (String st : STATUSES) {
                 status.add(st.equals(s.status()) ? 1 : 0, Labels.of("zone", zone, "status", st));
             }
+            int[][] byRoleAndState = new int[KeyInfo.Role.values().length][KeyInfo.KeyState.values().length];
+            for (KeyInfo k : s.keys()) {
+                byRoleAndState[k.role().ordinal()][k.state().ordinal()]++;
+            }
+            // every combination, zeros included, so "no active KSK" is a plain comparison
             for (KeyInfo.Role role : KeyInfo.Role.values()) {
                 for (KeyInfo.KeyState state : KeyInfo.KeyState.values()) {
-                    long n = s.keys().stream().filter(k -> k.role() == role && k.state() == state).count();
-                    keys.add(n, Labels.of("zone", zone, "role", role.name().toLowerCase(Locale.ROOT),
-                            "state", state.label()));
+                    keys.add(byRoleAndState[role.ordinal()][state.ordinal()], Labels.of("zone", zone,
+                            "role", role.name().toLowerCase(Locale.ROOT), "state", state.label()));
                 }
             }
             Labels z = Labels.of("zone", zone);

@@ -85,16 +85,46 @@ class MetricsServerIT {
         }
     }
 
+    /** The scrape config and alert rules in docs/metrics.md are what Prometheus accepts. */
+    @Test
+    void theDocumentedScrapeConfigAndRulesAreValid(@TempDir Path dir) throws Exception {
+        Path promtool = Peers.require("promtool");
+        List<String> yaml = yamlBlocks(Files.readString(Path.of("docs/metrics.md")));
+        assertEquals(2, yaml.size(), "a scrape config and a rule file");
+        Path config = Files.writeString(dir.resolve("prometheus.yml"), yaml.get(0));
+        Path rules = Files.writeString(dir.resolve("dnssec.rules.yml"), yaml.get(1));
+        assertEquals(0, run(null, promtool.toString(), "check", "config", config.toString()).exit());
+        Promtool checked = run(null, promtool.toString(), "check", "rules", rules.toString());
+        assertEquals(0, checked.exit(), checked.said());
+        assertTrue(checked.said().contains("SUCCESS: 6 rules found"), checked.said());
+    }
+
+    static List<String> yamlBlocks(String markdown) {
+        List<String> blocks = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?ms)^```yaml\n(.*?)^```$").matcher(markdown);
+        while (m.find()) {
+            blocks.add(m.group(1));
+        }
+        return blocks;
+    }
+
+    /** Runs {@code command} with {@code stdin} (null: none) and returns its exit code and output. */
+    static Promtool run(Path stdin, String... command) throws Exception {
+        ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true);
+        b.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+                : ProcessBuilder.Redirect.from(stdin.toFile()));
+        Process p = b.start();
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "promtool did not finish");
+        return new Promtool(p.exitValue(), said.strip());
+    }
+
     record Promtool(int exit, String said) {}
 
     /** {@code promtool check metrics} on {@code scrape}: its exit code and what it printed. */
     static Promtool promtool(Path promtool, Path dir, String scrape) throws Exception {
         Path in = Files.writeString(Files.createTempFile(dir, "scrape", ".txt"), scrape);
-        Path out = Files.createTempFile(dir, "promtool", ".out");
-        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics")
-                .redirectInput(in.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "promtool did not finish");
-        return new Promtool(p.exitValue(), Files.readString(out).strip());
+        return run(in, promtool.toString(), "check", "metrics");
     }
 
     /**
