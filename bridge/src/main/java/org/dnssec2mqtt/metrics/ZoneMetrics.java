@@ -72,7 +72,7 @@ final class ZoneMetrics implements MultiCollector {
         Gauge rrsig = new Gauge(RRSIG_SECONDS,
                 "Seconds until the earliest RRSIG over the DNSKEY and SOA RRsets expires; negative once expired",
                 Unit.SECONDS);
-        Gauge serial = new Gauge(SERIAL, "SOA serial of the last successful full check", null);
+        Gauge serial = new Gauge(SERIAL, "SOA serial of the last successful full check; absent before the first answer", null);
         Gauge lastCheck = new Gauge(LAST_CHECK, "When the latest check of the zone ended, successful or not", Unit.SECONDS);
         Gauge lastCheckOk = new Gauge(LAST_CHECK_OK, "1 when a server answered the latest check, 0 when none did", null);
         Gauge parentDs = new Gauge(PARENT_DS, "DS records the parent side serves for the zone; absent when not asked", null);
@@ -104,7 +104,9 @@ final class ZoneMetrics implements MultiCollector {
             if (s.rrsigExpires() != null) {
                 rrsig.add(secondsUntil(now, s.rrsigExpires()), z);
             }
-            serial.add(s.serial(), z);
+            if (s.validation() != null) { // null: no answer yet, so no serial either
+                serial.add(s.serial(), z);
+            }
             if (s.checkedAt() != null) {
                 lastCheck.add(s.checkedAt().toEpochMilli() / 1000.0, z);
             }
