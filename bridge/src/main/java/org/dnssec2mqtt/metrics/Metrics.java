@@ -20,6 +20,7 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.dnssec2mqtt.config.Config;
 import org.dnssec2mqtt.zone.ZoneState;
+import org.xbill.DNS.Type;
 
 /**
  * The bridge's Prometheus metrics. The pipeline calls the {@code count...}/{@code set...} methods
@@ -47,8 +48,25 @@ public final class Metrics implements AutoCloseable {
      */
     public enum CheckResult { OK, CHANGED, FAILED }
 
-    /** The queries the bridge sends. */
-    public enum Query { DNSKEY, SOA, DS }
+    /** The queries the bridge sends, by query type (the label value is the type's mnemonic). */
+    public enum Query {
+        DNSKEY, SOA, DS, CDS, CDNSKEY, NS, A, AAAA, OTHER;
+
+        /** The member for a dnsjava {@link Type} code; {@code OTHER} for types not listed. */
+        public static Query of(int type) {
+            return switch (type) {
+                case Type.DNSKEY -> DNSKEY;
+                case Type.SOA -> SOA;
+                case Type.DS -> DS;
+                case Type.CDS -> CDS;
+                case Type.CDNSKEY -> CDNSKEY;
+                case Type.NS -> NS;
+                case Type.A -> A;
+                case Type.AAAA -> AAAA;
+                default -> OTHER;
+            };
+        }
+    }
 
     /** Check durations: a loopback SOA query takes about a millisecond, a timeout {@code dns.timeout}. */
     static final double[] CHECK_SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
@@ -158,6 +176,11 @@ public final class Metrics implements AutoCloseable {
     /** A DNS query of {@code type} was sent (count each attempt, retries included). */
     public void countQuery(Query type) {
         queries[type.ordinal()].inc();
+    }
+
+    /** {@link #countQuery(Query)} for a dnsjava {@link Type} code. */
+    public void countQuery(int dnsType) {
+        countQuery(Query.of(dnsType));
     }
 
     /** The MQTT connection came up ({@code true}) or went down. */

@@ -212,7 +212,9 @@ class MetricsTest {
         m.countCheck(Metrics.CheckCause.SOA_POLL, Metrics.CheckResult.FAILED, Duration.ofSeconds(5));
         m.countQuery(Metrics.Query.DNSKEY);
         m.countQuery(Metrics.Query.SOA);
-        m.countQuery(Metrics.Query.SOA);
+        m.countQuery(org.xbill.DNS.Type.SOA);
+        m.countQuery(org.xbill.DNS.Type.CDNSKEY);
+        m.countQuery(org.xbill.DNS.Type.TXT);
         m.setMqttConnected(true);
         m.countPublish();
         m.countZoneLearned();
@@ -234,6 +236,9 @@ class MetricsTest {
         assertEquals(0.0, v.get("dnssec2mqtt_check_duration_seconds_count{cause=\"startup\",result=\"ok\"}"));
         assertEquals(1.0, v.get("dnssec2mqtt_dns_queries_total{type=\"DNSKEY\"}"));
         assertEquals(2.0, v.get("dnssec2mqtt_dns_queries_total{type=\"SOA\"}"));
+        assertEquals(1.0, v.get("dnssec2mqtt_dns_queries_total{type=\"CDNSKEY\"}"));
+        assertEquals(1.0, v.get("dnssec2mqtt_dns_queries_total{type=\"OTHER\"}"));
+        assertEquals(0.0, v.get("dnssec2mqtt_dns_queries_total{type=\"DS\"}"));
         assertEquals(1.0, v.get("dnssec2mqtt_mqtt_connected"));
         assertEquals(1.0, v.get("dnssec2mqtt_mqtt_publishes_total"));
         assertEquals(1.0, v.get("dnssec2mqtt_zones_learned_total"));
