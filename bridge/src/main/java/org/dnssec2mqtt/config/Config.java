@@ -65,6 +65,8 @@ public record Config(
         Path dataDir,
         /** keylog.file, nullable. */
         Path keylogFile,
+        /** metrics.listen, nullable: where /metrics is served; null = no metrics server. */
+        InetSocketAddress metricsListen,
         /** zones.&lt;zone&gt;.*: configured zones, keyed by absolute lower-case name. */
         Map<Name, ZoneConfig> zones) {
 

@@ -125,7 +125,10 @@ public final class ConfigLoader {
             new Key("homeassistant.prefix", "homeassistant",
                     "Home Assistant's discovery prefix; its birth message is read from `<prefix>/status`"),
             new Key("data.dir", "./data", "Directory for state (embedded broker's store)"),
-            new Key("keylog.file", null, "File to append every key change to; unset = none"));
+            new Key("keylog.file", null, "File to append every key change to; unset = none"),
+            new Key("metrics.listen", null,
+                    "Serve Prometheus metrics on `http://<address>/metrics` (`ip:port`, `[v6]:port`, or a bare port for"
+                            + " 127.0.0.1); no authentication, so keep it on loopback or a trusted network; unset = off"));
 
     private static final Map<String, Key> BY_NAME =
             KEYS.stream().collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
@@ -194,6 +197,7 @@ public final class ConfigLoader {
         String homeassistantPrefix = one("homeassistant.prefix", ConfigLoader::topicPrefix);
         Path dataDir = one("data.dir", ConfigLoader::path);
         Path keylogFile = one("keylog.file", ConfigLoader::path);
+        InetSocketAddress metricsListen = one("metrics.listen", ConfigLoader::metricsAddress);
         Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
 
         if (!problems.isEmpty()) {
@@ -202,7 +206,7 @@ public final class ConfigLoader {
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
                 rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
-                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, zones);
+                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, metricsListen, zones);
     }
 
     // ---- sources -------------------------------------------------------------------------------
@@ -486,6 +490,18 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("expected an IP address literal; got '" + host + "'");
         }
         return new InetSocketAddress(address, p);
+    }
+
+    /** {@code ip:port}, {@code [v6]:port}, or a bare port meaning loopback: metrics stay local unless asked. */
+    private static InetSocketAddress metricsAddress(String s) {
+        if (s.matches("\\d+")) {
+            return new InetSocketAddress(IpLiteral.parseOrNull("127.0.0.1"), port(s));
+        }
+        InetSocketAddress a = socketAddress(s);
+        if (a.getPort() == 0) {
+            throw new IllegalArgumentException("port must be 1-65535 (is '0'): Prometheus needs a fixed port to scrape");
+        }
+        return a;
     }
 
     private static String mqttUrl(String s) {

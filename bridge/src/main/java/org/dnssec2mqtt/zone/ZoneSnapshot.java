@@ -1,5 +1,6 @@
 package org.dnssec2mqtt.zone;
 
+import java.time.Instant;
 import java.util.List;
 import org.xbill.DNS.CDNSKEYRecord;
 import org.xbill.DNS.CDSRecord;
@@ -34,6 +35,20 @@ public record ZoneSnapshot(
 
     public long serial() {
         return soa.getSerial();
+    }
+
+    /** Earliest expiration of the RRSIGs over the DNSKEY RRset; null when there are none. */
+    public Instant dnskeyRrsigExpires() {
+        return earliestExpiry(dnskeySigs);
+    }
+
+    /** Earliest expiration of the RRSIGs over the SOA RRset; null when there are none. */
+    public Instant soaRrsigExpires() {
+        return earliestExpiry(soaSigs);
+    }
+
+    private static Instant earliestExpiry(List<RRSIGRecord> sigs) {
+        return sigs.stream().map(RRSIGRecord::getExpire).min(Instant::compareTo).orElse(null);
     }
 
     /** SOA expire field in seconds (RFC 1035 §3.3.13). */

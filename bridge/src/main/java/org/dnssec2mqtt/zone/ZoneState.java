@@ -30,6 +30,9 @@ import java.util.List;
  * @param parentDs the DS RDATA the parent side serves, sorted; null when not asked or not known
  * @param dsValidated whether the DS answer carried the AD bit; null when not known
  * @param servers what each of the zone's servers answered in the latest check
+ * @param dnskeyRrsigExpires earliest RRSIG expiration over the DNSKEY RRset alone; nullable (also
+ *     null until the evaluator sets it: see {@link ZoneSnapshot#dnskeyRrsigExpires})
+ * @param soaRrsigExpires earliest RRSIG expiration over the SOA RRset alone; nullable
  */
 public record ZoneState(
         String zone,
@@ -52,7 +55,9 @@ public record ZoneState(
         List<String> cdnskey,
         List<String> parentDs,
         Boolean dsValidated,
-        List<ServerState> servers) {
+        List<ServerState> servers,
+        Instant dnskeyRrsigExpires,
+        Instant soaRrsigExpires) {
 
     public ZoneState {
         keys = List.copyOf(keys);
@@ -65,6 +70,17 @@ public record ZoneState(
         servers = servers == null ? List.of() : List.copyOf(servers);
     }
 
+    /** A state without the per-RRset expiries (they stay null). */
+    public ZoneState(String zone, long serial, String server, Instant checkedAt, Instant changedAt, boolean reachable,
+                     String status, String problem, List<KeyInfo> keys, String validation, Instant rrsigExpires,
+                     String rrsigAlert, Instant rrsigAlertedAt, long soaExpire, Instant serialChangedAt, boolean stale,
+                     List<String> cds, List<String> cdnskey, List<String> parentDs, Boolean dsValidated,
+                     List<ServerState> servers) {
+        this(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation, rrsigExpires,
+                rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs, dsValidated,
+                servers, null, null);
+    }
+
     /** A zone that never answered yet: no keys, just the failure. */
     public static ZoneState neverSeen(String zone, String server, Instant at, String why) {
         return new ZoneState(zone, 0, server, at, at, false, "error", why, List.of(), null, null, "ok", null,
@@ -75,7 +91,14 @@ public record ZoneState(
     public ZoneState unreachable(Instant at, String why, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, false, "error", why, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
-                parentDs, dsValidated, serverStates);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires);
+    }
+
+    /** The same state with the per-RRset signature expiries of {@code answer}. */
+    public ZoneState withRrsigExpires(ZoneSnapshot answer) {
+        return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,
+                rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
+                dsValidated, servers, answer.dnskeyRrsigExpires(), answer.soaRrsigExpires());
     }
 
     /** The same state with what a check found that does not touch the keys. */
@@ -83,6 +106,6 @@ public record ZoneState(
                    Instant alertedAt, boolean isStale, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, isReachable, newStatus, newProblem, keys,
                 validation, rrsigExpires, newAlert, alertedAt, soaExpire, serialChangedAt, isStale, cds, cdnskey,
-                parentDs, dsValidated, serverStates);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires);
     }
 }

@@ -170,6 +170,11 @@ class ConfigLoaderTest {
         zones.x.servers = 127.0.0.1:5301, ns/1        | zones.x.servers: 'ns/1' is not a host[:port]: '/' is not allowed in a host name (letters, digits, '-' and '.'; IPv6 as [address]:port)
         zones.x.servers = 127.0.0.1:5301,             | zones.x.servers: empty entry in list (is '127.0.0.1:5301,')
         notify.allow = 10.0.0.0/8 ,, ::1              | notify.allow: empty entry in list (is '10.0.0.0/8 ,, ::1')
+        metrics.listen = localhost:9204               | metrics.listen: expected an IP address literal; got 'localhost'
+        metrics.listen = 127.0.0.1:0                  | metrics.listen: port must be 1-65535 (is '0'): Prometheus needs a fixed port to scrape
+        metrics.listen = 0                            | metrics.listen: port must be 1-65535 (is '0')
+        metrics.listen = 70000                        | metrics.listen: port must be 1-65535 (is '70000')
+        metrics.listen = :9204                        | metrics.listen: expected an IP address literal; got ''
         """)
     void eachRuleHasItsExactMessage(String line, String problem) throws Exception {
         assertEquals(List.of(problem), problems(line + "\n", Map.of()));
@@ -182,7 +187,7 @@ class ConfigLoaderTest {
                 + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
-                + " zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
+                + " metrics.listen, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
     }
 
     @Test
@@ -300,6 +305,23 @@ class ConfigLoaderTest {
         assertEquals("site/dnssec", c.mqttTopicPrefix());
         assertEquals(Path.of("/var/lib/dnssec2mqtt"), c.dataDir());
         assertEquals(Path.of("keys.log"), c.keylogFile());
+    }
+
+    /** Off unless set; a bare port is loopback (127.0.0.1), an address binds exactly that address. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        9204             | 127.0.0.1 | 9204
+        127.0.0.1:9204   | 127.0.0.1 | 9204
+        192.0.2.7:9100   | 192.0.2.7 | 9100
+        [::1]:9204       | ::1       | 9204
+        """)
+    void metricsListen(String value, String host, int port) throws Exception {
+        assertEquals(null, load("", Map.of()).metricsListen(), "off by default");
+        assertEquals(new InetSocketAddress(host, port), load("metrics.listen = " + value + "\n", Map.of()).metricsListen());
+        assertEquals(new InetSocketAddress(host, port),
+                load("", Map.of("DNSSEC2MQTT_METRICS_LISTEN", value)).metricsListen());
+        assertEquals(null, load("metrics.listen = " + value + "\n", Map.of("DNSSEC2MQTT_METRICS_LISTEN", ""))
+                .metricsListen(), "an empty environment value unsets it");
     }
 
     @ParameterizedTest

@@ -52,7 +52,8 @@ public final class Peers {
             Map.entry("ods-signer", "opendnssec"),
             Map.entry("schema.sqlite", "opendnssec"),
             Map.entry("softhsm2-util", "softhsm2"),
-            Map.entry("libsofthsm2.so", "softhsm2"));
+            Map.entry("libsofthsm2.so", "softhsm2"),
+            Map.entry("promtool", "prometheus"));
 
     /** Where Debian puts programs; a non-root PATH often lacks the sbin directories. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
