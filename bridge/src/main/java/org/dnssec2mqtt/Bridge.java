@@ -17,6 +17,7 @@ import org.dnssec2mqtt.flow.Scheduler;
 import org.dnssec2mqtt.flow.StateWriter;
 import org.dnssec2mqtt.flow.TrackedZone;
 import org.dnssec2mqtt.flow.ZoneRegistry;
+import org.dnssec2mqtt.metrics.Metrics;
 import org.dnssec2mqtt.mqtt.MqttPublisher;
 import org.dnssec2mqtt.mqtt.Payloads;
 import org.dnssec2mqtt.zone.Event;
@@ -47,6 +48,7 @@ public final class Bridge implements AutoCloseable {
     private final StateWriter writer;
     private final KeyLog keyLog; // null unless keylog.file
     private final Scheduler scheduler;
+    private final Metrics metrics;
     private final AtomicLong checks = new AtomicLong();
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong dnskeyFetches = new AtomicLong();
@@ -55,7 +57,8 @@ public final class Bridge implements AutoCloseable {
     private volatile boolean closing;
 
     public Bridge(Config config, ZoneRegistry registry, Checker checker, Publisher publisher, StateWriter writer,
-                  KeyLog keyLog) {
+                  KeyLog keyLog, Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.registry = registry;
         this.checker = checker;
@@ -185,6 +188,7 @@ public final class Bridge implements AutoCloseable {
         }
         synchronized (z) { // no check of it can publish or save in between
             registry.remove(z);
+            metrics.countZoneForgotten();
             publisher.clear(display);
             writer.delete(display);
         }
@@ -214,24 +218,23 @@ public final class Bridge implements AutoCloseable {
 
     /** Every zone state the bridge holds. */
     public List<ZoneState> states() {
-        List<ZoneState> out = new ArrayList<>();
-        for (TrackedZone z : registry.all()) {
-            ZoneState s = z.state();
-            if (s != null) {
-                out.add(s);
-            }
-        }
-        return out;
+        return registry.states();
     }
 
     // ---- one check ----------------------------------------------------------------------
 
     /** The scheduler's job: check, then publish and persist what was found. */
     private Scheduler.Result run(TrackedZone z, Cause cause, boolean force, int failures) {
+        long t0 = System.nanoTime();
+        Scheduler.Result r = null;
         try {
-            return check(z, force, failures);
+            r = check(z, force, failures);
+            return r;
         } finally {
             completed.incrementAndGet();
+            Metrics.CheckResult result = r == null || !r.ok() ? Metrics.CheckResult.FAILED
+                    : r.changed() ? Metrics.CheckResult.CHANGED : Metrics.CheckResult.OK;
+            metrics.countCheck(Metrics.CheckCause.valueOf(cause.name()), result, Duration.ofNanos(System.nanoTime() - t0));
         }
     }
 
@@ -267,6 +270,9 @@ public final class Bridge implements AutoCloseable {
             default:
                 boolean trusted = !"bogus".equals(f.state().validation());
                 if (trusted && !z.confirmed()) {
+                    if (!z.configured) {
+                        metrics.countZoneLearned();
+                    }
                     registry.confirm(z);
                     scheduler.pollEvery(z, config.pollSoaInterval());
                 }
@@ -285,6 +291,7 @@ public final class Bridge implements AutoCloseable {
     /** A learned zone that never answered: retried a few times, then forgotten with one log line. */
     private Scheduler.Result learningFailed(TrackedZone z, String why, int failures) {
         if (failures >= LEARN_ATTEMPTS && registry.remove(z)) {
+            metrics.countZoneForgotten();
             log.warn("zone={} forgotten: learned from a NOTIFY but {} checks failed (last: {})", z.display, failures, why);
             return new Scheduler.Result(z, Scheduler.Ending.GONE, false, why, null);
         }

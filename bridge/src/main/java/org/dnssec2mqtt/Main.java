@@ -24,6 +24,7 @@ import org.dnssec2mqtt.flow.Scheduler;
 import org.dnssec2mqtt.flow.StateStore;
 import org.dnssec2mqtt.flow.StateWriter;
 import org.dnssec2mqtt.flow.ZoneRegistry;
+import org.dnssec2mqtt.metrics.Metrics;
 import org.dnssec2mqtt.mqtt.HomeAssistant;
 import org.dnssec2mqtt.mqtt.Json;
 import org.dnssec2mqtt.mqtt.MqttLink;
@@ -146,9 +147,11 @@ public final class Main {
         public final EmbeddedBroker broker;
         private final StateWriter writer;
         private final ExecutorService dnsIo;
+        public final Metrics metrics;
 
         Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
-                ExecutorService dnsIo) {
+                ExecutorService dnsIo, Metrics metrics) {
+            this.metrics = metrics;
             this.bridge = bridge;
             this.listener = listener;
             this.mqtt = mqtt;
@@ -162,6 +165,9 @@ public final class Main {
         public void close() {
             if (listener != null) {
                 listener.close();
+            }
+            if (metrics != null) {
+                metrics.close();
             }
             if (bridge != null) {
                 bridge.close();
@@ -197,6 +203,7 @@ public final class Main {
         MqttLink mqtt = null;
         NotifyListener listener = null;
         StateWriter writer = null;
+        Metrics metrics = null;
         ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
             Topics topics = new Topics(config.mqttTopicPrefix());
@@ -206,32 +213,52 @@ public final class Main {
             ZoneRegistry registry = new ZoneRegistry(config);
             restore(registry, store, log);
             writer = new StateWriter(store);
+            metrics = Metrics.start(config, VERSION, registry::states);
             mqtt = new MqttLink(new MqttLink.Settings(url, config.mqttClientId(), config.mqttUsername(),
                     config.mqttPassword(), config.mqttCaFile()), topics);
             MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant);
             Checker checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo), clock);
             KeyLog keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
-            bridge = new Bridge(config, registry, checker, publisher, writer, keyLog);
+            bridge = new Bridge(config, registry, checker, publisher, writer, keyLog, metrics);
             MqttLink link = mqtt;
             Commands commands = new Commands(bridge, (command, response) ->
                     link.send(topics.response(command), Json.object(response)));
             mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant));
+            Metrics m = metrics;
+            mqtt.observe(new MqttLink.Observer() {
+                @Override
+                public void connection(boolean up) {
+                    m.setMqttConnected(up);
+                }
+
+                @Override
+                public void published() {
+                    m.countPublish();
+                }
+            });
             if (homeAssistant != null) {
                 mqtt.subscribe(homeAssistant.statusTopic()); // its birth message asks for discovery again
             }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
             listener.start();
+            StateWriter w = writer;
+            NotifyListener l = listener;
+            Scheduler scheduler = bridge.scheduler();
+            metrics.registerQueue("checks", scheduler::queued);
+            metrics.registerQueue("notifies", l::queued);
+            metrics.registerQueue("mqtt", link::queued);
+            metrics.registerQueue("state", w::pending);
             mqtt.start();
             bridge.start();
         } catch (IOException | MqttException | RuntimeException e) {
-            new Running(bridge, listener, mqtt, broker, writer, dnsIo).close();
+            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics).close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker, writer, dnsIo);
+        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics);
     }
 
     /** The zone states of the data directory: those zones are known again. */

@@ -74,7 +74,8 @@ class BridgeFlowTest {
     Bridge bridge(Config config, Checker checker) throws Exception {
         ZoneRegistry registry = new ZoneRegistry(config);
         writer = new StateWriter(new StateStore(config.dataDir()));
-        bridge = new Bridge(config, registry, checker, recorder, writer, null);
+        bridge = new Bridge(config, registry, checker, recorder, writer, null,
+                new org.dnssec2mqtt.metrics.Metrics("test", List::of, Clock.systemUTC()));
         return bridge;
     }
 

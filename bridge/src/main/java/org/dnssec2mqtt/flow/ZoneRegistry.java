@@ -70,6 +70,18 @@ public final class ZoneRegistry {
         return out;
     }
 
+    /** A copy of every zone state held (safe to read from any thread). */
+    public List<ZoneState> states() {
+        List<ZoneState> out = new ArrayList<>();
+        for (TrackedZone z : zones.values()) {
+            ZoneState s = z.state;
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
     /** Number of zones with a state (known to subscribers). */
     public int known() {
         int n = 0;

@@ -77,6 +77,13 @@ public final class MqttLink implements Outbox, AutoCloseable {
         void request(String topic, byte[] payload);
     }
 
+    /** Told of the connection going up and down and of each acknowledged publish (metrics). */
+    public interface Observer {
+        void connection(boolean up);
+
+        void published();
+    }
+
     /** Connection settings, from the config. */
     public record Settings(String url, String clientId, String username, String password, Path caFile) {}
 
@@ -99,6 +106,13 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final AtomicLong reconciles = new AtomicLong();
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile Session session;
+    private volatile Observer observer = new Observer() {
+        @Override
+        public void connection(boolean up) {}
+
+        @Override
+        public void published() {}
+    };
     private volatile boolean closing;
     private Thread connector;
     /** {@link System#nanoTime()} when the connection was lost; 0 while connected. */
@@ -127,6 +141,11 @@ public final class MqttLink implements Outbox, AutoCloseable {
     /** The bridge side of the session; call before {@link #start}. */
     public void attach(Session s) {
         this.session = s;
+    }
+
+    /** Who hears of connects, disconnects and publishes; call before {@link #start}. */
+    public void observe(Observer o) {
+        this.observer = o;
     }
 
     /** Also subscribes to the exact topic {@code filter} on every connect (e.g. Home Assistant's status), its messages going to {@link Session#request}; call before {@link #start}. */
@@ -292,6 +311,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
                     public void onSuccess(IMqttToken token) {
                         inFlight.release();
                         published.incrementAndGet();
+                        observer.published();
                     }
 
                     @Override
@@ -497,12 +517,14 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final class Callback implements MqttCallbackExtended {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            observer.connection(true);
             sessionThread.execute(() -> onConnected(reconnect));
         }
 
         @Override
         public void connectionLost(Throwable cause) {
             lostAt.compareAndSet(0, System.nanoTime());
+            observer.connection(false);
             synchronized (queue) {
                 sending = false;
                 queue.removeIf(Out::retained);

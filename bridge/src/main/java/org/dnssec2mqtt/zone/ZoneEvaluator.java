@@ -134,7 +134,8 @@ public final class ZoneEvaluator {
         ZoneState draft = new ZoneState(zone, serial, a.server(), now, changedAt, true, "ok", "", keys,
                 v.result(), v.earliestExpiry(), before == null ? "ok" : before.rrsigAlert(),
                 before == null ? null : before.rrsigAlertedAt(), a.soaExpire(), serialChangedAt,
-                before != null && before.stale(), cds, cdnskey, parentDs, dsValidated, obs.servers());
+                before != null && before.stale(), cds, cdnskey, parentDs, dsValidated, obs.servers(),
+                a.dnskeyRrsigExpires(), a.soaRrsigExpires());
         return finish(draft, before, events, v, settings, now);
     }
 
@@ -534,7 +535,7 @@ public final class ZoneEvaluator {
         ZoneState after = new ZoneState(zone, draft.serial(), draft.server(), draft.checkedAt(), draft.changedAt(),
                 true, status, String.join("; ", all), draft.keys(), draft.validation(), expires, alert, alertedAt,
                 draft.soaExpire(), draft.serialChangedAt(), stale, draft.cds(), draft.cdnskey(), draft.parentDs(),
-                draft.dsValidated(), servers);
+                draft.dsValidated(), servers, draft.dnskeyRrsigExpires(), draft.soaRrsigExpires());
         return new Outcome(after, events, before == null ? List.of() : before.keys());
     }
 
