@@ -29,6 +29,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.dnssec2mqtt.config.Config.ZoneConfig;
+import org.dnssec2mqtt.crypto.CryptoProvider;
 import org.dnssec2mqtt.dns.TsigKeyFileException;
 import org.dnssec2mqtt.dns.TsigKeys;
 import org.slf4j.Logger;
@@ -125,7 +126,10 @@ public final class ConfigLoader {
             new Key("homeassistant.prefix", "homeassistant",
                     "Home Assistant's discovery prefix; its birth message is read from `<prefix>/status`"),
             new Key("data.dir", "./data", "Directory for state (embedded broker's store)"),
-            new Key("keylog.file", null, "File to append every key change to; unset = none"));
+            new Key("keylog.file", null, "File to append every key change to; unset = none"),
+            new Key("crypto.provider", "auto",
+                    "`auto`: check signatures with the native provider (ACCP) when it loads on this platform, else"
+                            + " the JDK's (with a warning); `jdk`: the JDK's only. The start line names the one in use"));
 
     private static final Map<String, Key> BY_NAME =
             KEYS.stream().collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
@@ -194,6 +198,7 @@ public final class ConfigLoader {
         String homeassistantPrefix = one("homeassistant.prefix", ConfigLoader::topicPrefix);
         Path dataDir = one("data.dir", ConfigLoader::path);
         Path keylogFile = one("keylog.file", ConfigLoader::path);
+        CryptoProvider.Mode cryptoProvider = one("crypto.provider", CryptoProvider.Mode::parse);
         Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
 
         if (!problems.isEmpty()) {
@@ -202,7 +207,8 @@ public final class ConfigLoader {
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
                 rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
-                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, zones);
+                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile,
+                cryptoProvider, zones);
     }
 
     // ---- sources -------------------------------------------------------------------------------
