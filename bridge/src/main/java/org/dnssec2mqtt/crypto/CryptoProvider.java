@@ -40,7 +40,25 @@ public final class CryptoProvider {
         }
     }
 
+    /** The platform of the native library in the jar (the build's accp.classifier). */
+    private static final String BUILT_FOR = builtFor();
+
     private CryptoProvider() {}
+
+    private static String builtFor() {
+        String so = "/com/amazon/corretto/crypto/provider/libamazonCorrettoCryptoProvider.so";
+        if (CryptoProvider.class.getResource(so) == null) {
+            return "no platform (the native library is missing)";
+        }
+        try (java.io.InputStream in = CryptoProvider.class.getResourceAsStream(so)) {
+            byte[] elf = in.readNBytes(20);
+            // ELF header e_machine (little-endian at offset 18): 62 = x86-64, 183 = aarch64
+            int machine = elf.length == 20 ? (elf[18] & 0xFF) | (elf[19] & 0xFF) << 8 : -1;
+            return machine == 62 ? "linux x86-64" : machine == 183 ? "linux aarch64" : "an unknown platform";
+        } catch (java.io.IOException | RuntimeException e) {
+            return "an unknown platform";
+        }
+    }
 
     /**
      * Puts the provider {@code mode} asks for in place, for the whole JVM; calling it again with
@@ -74,23 +92,22 @@ public final class CryptoProvider {
             }
             Security.removeProvider(AmazonCorrettoCryptoProvider.PROVIDER_NAME);
             log.debug("crypto: ACCP loading error", error);
-            return plain(error);
+            return why();
         } catch (LinkageError | RuntimeException e) {
             // a jar built for another platform: no native library, or one that does not link
             Security.removeProvider(AmazonCorrettoCryptoProvider.PROVIDER_NAME);
             log.debug("crypto: ACCP cannot be installed", e);
-            return plain(e);
+            return why();
         }
     }
 
-    /** The root cause's own words without the Java class name, e.g. the dynamic linker's message. */
-    private static String plain(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String m = root.getMessage();
-        return m == null || m.isBlank() ? "its native library did not load on this platform" : m;
+    /**
+     * Why, in the operator's terms; ACCP's own exceptions speak of class internals (a missing
+     * resource shows as a NullPointerException), so their text goes to DEBUG only.
+     */
+    private static String why() {
+        return "its native library does not load on " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + "; this jar was built for " + BUILT_FOR;
     }
 
     /** A short name of the provider that checks ECDSA P-256 signatures, the common DNSSEC case. */
