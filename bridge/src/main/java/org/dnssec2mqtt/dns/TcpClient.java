@@ -8,10 +8,13 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Message;
@@ -21,23 +24,30 @@ import org.xbill.DNS.io.TcpIoClient;
 import org.xbill.DNS.io.UdpIoClient;
 
 /**
- * DNS over TCP for {@link ZoneFetcher}: one connection per server, several queries in flight on
- * it at once (RFC 7766 §6.2.1.1 pipelining, answers matched by message ID, in any order), and
- * {@code TCP_NODELAY}. dnsjava's own TCP client leaves Nagle's algorithm on, so a second query
- * written before the first answer came back waited for the server's delayed ACK: measured 40 ms
- * per pipelined query against NSD. Each query is one write of its 2-byte length and message
- * (RFC 1035 §4.2.2). A connection idle for {@link #IDLE} is closed; one that the server closed
- * or reset fails the queries in flight on it with an {@link IOException}, which the fetcher
- * retries on a new connection.
+ * DNS over TCP for {@link ZoneFetcher}: pooled connections with {@code TCP_NODELAY}, one query in
+ * flight per connection, so that a zone's four queries go out at once on up to four connections.
+ * Measured against NSD (bridge/docs/performance.md): queries pipelined on one connection wait
+ * ~40 ms each, with dnsjava's client and with this one alike: the server's small answers meet
+ * Nagle's algorithm on its side and our delayed ACK. One query per connection at a time never
+ * leaves unacknowledged data behind an answer. With {@link #MAX_PER_SERVER} connections to a
+ * server busy, a query waits (within its timeout) for one to become idle. Answers are matched
+ * by message ID all the same. Each query is one write of its 2-byte length and message (RFC 1035 §4.2.2). A
+ * connection idle for {@link #IDLE} is closed; one that the server closed or reset fails the
+ * queries in flight on it with an {@link IOException}, which the fetcher retries on another.
  *
- * <p>Threads: one reader per open connection (so at most one per server being asked), daemon.
+ * <p>Threads: one reader per open connection, daemon.
  */
 final class TcpClient implements TcpIoClient {
     private static final Logger log = LoggerFactory.getLogger(TcpClient.class);
     /** RFC 7766 §6.2.3 lets clients close idle connections; servers do too (NSD after seconds). */
     static final Duration IDLE = Duration.ofSeconds(10);
+    /**
+     * Connections to one server at most: the bridge's 16 check workers ask four zones' queries at
+     * once; NSD accepts 100 TCP connections by default ({@code tcp-count}).
+     */
+    static final int MAX_PER_SERVER = 16;
 
-    private final Map<InetSocketAddress, Connection> connections = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, List<Connection>> connections = new ConcurrentHashMap<>();
 
     /** dnsjava's factory with this TCP client and dnsjava's UDP client (a new port per query). */
     IoClientFactory factory() {
@@ -65,25 +75,45 @@ final class TcpClient implements TcpIoClient {
         }
     }
 
+    /**
+     * An idle connection to {@code remote}, else a new one while under the cap, else the first
+     * to become idle within {@code timeout}; counted busy for the caller's query.
+     */
     private Connection connection(InetSocketAddress local, InetSocketAddress remote, Duration timeout)
             throws IOException {
-        Connection c = connections.get(remote);
-        if (c != null && c.open()) {
-            return c;
-        }
-        synchronized (this) {
-            c = connections.get(remote);
-            if (c == null || !c.open()) {
-                c = new Connection(local, remote, timeout);
-                connections.put(remote, c);
+        List<Connection> pool = connections.computeIfAbsent(remote, r -> new CopyOnWriteArrayList<>());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (pool) {
+            while (true) {
+                for (Connection c : pool) {
+                    if (c.open() && c.claim()) {
+                        return c;
+                    }
+                }
+                if (pool.size() < MAX_PER_SERVER) {
+                    break;
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new SocketTimeoutException("all " + MAX_PER_SERVER + " connections to " + remote + " busy");
+                }
+                try {
+                    pool.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
             }
-            return c;
         }
+        Connection c = new Connection(local, remote, timeout, pool);
+        c.claim();
+        pool.add(c);
+        return c;
     }
 
     /** Closes every connection (the queries in flight fail). */
     void close() {
-        connections.values().forEach(c -> c.close(new IOException("closed")));
+        connections.values().forEach(pool -> pool.forEach(c -> c.close(new IOException("closed"))));
         connections.clear();
     }
 
@@ -93,10 +123,15 @@ final class TcpClient implements TcpIoClient {
         private final Socket socket = new Socket();
         private final OutputStream out;
         private final Map<Integer, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+        private final List<Connection> pool;
+        /** Queries in flight, counted from {@link TcpClient#connection} on; 0 = idle. */
+        private final AtomicInteger busy = new AtomicInteger();
         private volatile boolean closed;
 
-        Connection(InetSocketAddress local, InetSocketAddress remote, Duration timeout) throws IOException {
+        Connection(InetSocketAddress local, InetSocketAddress remote, Duration timeout, List<Connection> pool)
+                throws IOException {
             this.remote = remote;
+            this.pool = pool;
             try {
                 socket.setTcpNoDelay(true);
                 if (local != null) {
@@ -118,18 +153,36 @@ final class TcpClient implements TcpIoClient {
             return !closed;
         }
 
+        /** Takes this connection if it is idle. */
+        boolean claim() {
+            return busy.compareAndSet(0, 1);
+        }
+
+        /** The query is over: the connection is idle again; wake one waiting for it. */
+        private void release() {
+            busy.decrementAndGet();
+            synchronized (pool) {
+                pool.notify();
+            }
+        }
+
         CompletableFuture<byte[]> send(int id, byte[] data, Duration timeout) throws IOException {
             CompletableFuture<byte[]> answer = new CompletableFuture<>();
             if (pending.putIfAbsent(id, answer) != null) {
+                release();
                 // two queries with one ID on one connection could not be told apart
                 throw new IOException("message ID " + id + " already in flight to " + remote);
             }
             if (closed) { // closed between connection() and here: ask again on a new one
                 pending.remove(id, answer);
+                release();
                 throw new IOException("the connection to " + remote + " was closed");
             }
             answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .whenComplete((bytes, e) -> pending.remove(id, answer));
+                    .whenComplete((bytes, e) -> {
+                        pending.remove(id, answer);
+                        release();
+                    });
             byte[] frame = new byte[data.length + 2];
             frame[0] = (byte) (data.length >>> 8);
             frame[1] = (byte) data.length;
@@ -181,7 +234,10 @@ final class TcpClient implements TcpIoClient {
 
         void close(IOException why) {
             closed = true;
-            connections.remove(remote, this);
+            pool.remove(this);
+            synchronized (pool) {
+                pool.notify(); // room for a new connection
+            }
             try {
                 socket.close();
             } catch (IOException e) {

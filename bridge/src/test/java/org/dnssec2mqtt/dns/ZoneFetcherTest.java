@@ -90,14 +90,15 @@ class ZoneFetcherTest {
     }
 
     @Test
-    void tcpAsksAllFourOnOneConnectionAndReusesIt() throws Exception {
+    void tcpAsksAllFourAtOnceOnPooledConnectionsAndReusesThem() throws Exception {
         zone.addKey(true, true);
         server = new Server(zone);
         ZoneFetcher f = fetcher(true, Duration.ofSeconds(5));
         f.fetch(ZONE, target());
         f.fetch(ZONE, target());
         assertEquals(8, server.tcpQueries.get());
-        assertEquals(1, server.connections.get(), "pipelined on one pooled connection");
+        // one query per connection at a time (see TcpClient), the second fetch on the same ones
+        assertTrue(server.connections.get() <= 4, server.connections.get() + " connections");
     }
 
     /** NSD closes pooled connections (on reload, when idle): the next fetch must still succeed. */
