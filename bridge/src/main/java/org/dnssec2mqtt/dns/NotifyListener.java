@@ -273,7 +273,9 @@ public final class NotifyListener implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 // e.g. too many open files: keep serving the connections we have
-                log.warn("notify tcp accept failed: {}", e.toString());
+                log.warn("notify: cannot accept a TCP connection ({}); still serving the open ones",
+                        e.getMessage() == null ? "no detail" : e.getMessage());
+                log.debug("notify tcp accept failed", e);
                 continue;
             }
             InetAddress source = remoteAddress(connection);
@@ -495,7 +497,9 @@ public final class NotifyListener implements AutoCloseable {
             } catch (RuntimeException e) {
                 // The sink's bug must not cost us the listener.
                 stats.sinkErrors.incrementAndGet();
-                log.warn("notify source={} zone={} sink failed", next.source().getHostAddress(), next.zone(), e);
+                log.warn("notify source={} zone={}: handing the NOTIFY on failed ({}); the listener goes on",
+                        next.source().getHostAddress(), next.zone(), e.getMessage() == null ? "no detail" : e.getMessage());
+                log.debug("notify sink failure", e); // stack traces only at DEBUG
             }
         }
     }
