@@ -93,7 +93,8 @@ public final class ConfigLoader {
             new Key("dns.timeout", "5s",
                     "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
             new Key("dns.transport", "tcp",
-                    "`tcp`, or `udp` (falls back to TCP on truncated answers)"),
+                    "`tcp` (a check's queries at once, on pooled connections), or `udp` (EDNS0, 1232 bytes; falls back to"
+                            + " TCP on truncated answers)"),
             new Key("dns.resolver", null,
                     "Where DS queries for the parent side go (`host[:port]`): a validating resolver or the parent's"
                             + " authoritative server; `system` = the first nameserver in /etc/resolv.conf; unset = no DS checks"),
