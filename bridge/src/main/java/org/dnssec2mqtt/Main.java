@@ -192,6 +192,7 @@ public final class Main {
     public static Running start(Config config, Clock clock) throws IOException, MqttException {
         Logger log = LoggerFactory.getLogger(Main.class);
         long t0 = System.nanoTime();
+        String crypto = org.dnssec2mqtt.crypto.CryptoProvider.install(config.cryptoProvider());
         EmbeddedBroker broker = null;
         String url = config.mqttUrl();
         if (url == null) {
@@ -255,9 +256,9 @@ public final class Main {
             new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics).close();
             throw e;
         }
-        log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, {} zones configured, {} known",
+        log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
-                broker == null ? "" : " (embedded)", config.zones().size(), bridge.knownZones());
+                broker == null ? "" : " (embedded)", crypto, config.zones().size(), bridge.knownZones());
         return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics);
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.dnssec2mqtt.crypto.CryptoProvider;
 import org.dnssec2mqtt.dns.TsigKeys;
 import org.xbill.DNS.Name;
 
@@ -67,6 +68,8 @@ public record Config(
         Path keylogFile,
         /** metrics.listen, nullable: where /metrics is served; null = no metrics server. */
         InetSocketAddress metricsListen,
+        /** crypto.provider: the native provider when it loads ({@code AUTO}), or the JDK's only. */
+        CryptoProvider.Mode cryptoProvider,
         /** zones.&lt;zone&gt;.*: configured zones, keyed by absolute lower-case name. */
         Map<Name, ZoneConfig> zones) {
 

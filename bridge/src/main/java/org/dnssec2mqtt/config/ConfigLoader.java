@@ -29,6 +29,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.dnssec2mqtt.config.Config.ZoneConfig;
+import org.dnssec2mqtt.crypto.CryptoProvider;
 import org.dnssec2mqtt.dns.TsigKeyFileException;
 import org.dnssec2mqtt.dns.TsigKeys;
 import org.slf4j.Logger;
@@ -92,7 +93,8 @@ public final class ConfigLoader {
             new Key("dns.timeout", "5s",
                     "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
             new Key("dns.transport", "tcp",
-                    "`tcp`, or `udp` (falls back to TCP on truncated answers)"),
+                    "`tcp` (a check's queries at once, on pooled connections), or `udp` (EDNS0, 1232 bytes; falls back to"
+                            + " TCP on truncated answers)"),
             new Key("dns.resolver", null,
                     "Where DS queries for the parent side go (`host[:port]`): a validating resolver or the parent's"
                             + " authoritative server; `system` = the first nameserver in /etc/resolv.conf; unset = no DS checks"),
@@ -128,7 +130,10 @@ public final class ConfigLoader {
             new Key("keylog.file", null, "File to append every key change to; unset = none"),
             new Key("metrics.listen", null,
                     "Serve Prometheus metrics on `http://<address>/metrics` (`ip:port`, `[v6]:port`, or a bare port for"
-                            + " 127.0.0.1); no authentication, so keep it on loopback or a trusted network; unset = off"));
+                            + " 127.0.0.1); no authentication, so keep it on loopback or a trusted network; unset = off"),
+            new Key("crypto.provider", "auto",
+                    "`auto`: check signatures with the native provider (ACCP) when it loads on this platform, else"
+                            + " the JDK's (with a warning); `jdk`: the JDK's only. The start line names the one in use"));
 
     private static final Map<String, Key> BY_NAME =
             KEYS.stream().collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
@@ -198,6 +203,7 @@ public final class ConfigLoader {
         Path dataDir = one("data.dir", ConfigLoader::path);
         Path keylogFile = one("keylog.file", ConfigLoader::path);
         InetSocketAddress metricsListen = one("metrics.listen", ConfigLoader::metricsAddress);
+        CryptoProvider.Mode cryptoProvider = one("crypto.provider", CryptoProvider.Mode::parse);
         Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
 
         if (!problems.isEmpty()) {
@@ -206,7 +212,8 @@ public final class ConfigLoader {
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
                 rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
-                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, metricsListen, zones);
+                mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, metricsListen,
+                cryptoProvider, zones);
     }
 
     // ---- sources -------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ public final class AuthServer implements AutoCloseable {
     private final AtomicLong queries = new AtomicLong();
     private final AtomicLong dnskeyQueries = new AtomicLong();
     private volatile boolean closed;
+    /** Open TCP connections, closed with the server: a stopped server answers nothing more. */
+    private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Binds UDP and TCP on the same port of {@code address} (port 0: any free port). */
     public AuthServer(InetAddress address, int port) throws IOException {
@@ -115,6 +117,10 @@ public final class AuthServer implements AutoCloseable {
         while (!closed) {
             try {
                 Socket s = tcp.accept();
+                connections.add(s);
+                if (closed) {
+                    s.close();
+                }
                 Thread c = new Thread(() -> serve(s), "auth-tcp-conn");
                 c.setDaemon(true);
                 c.start();
@@ -148,6 +154,8 @@ public final class AuthServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client closed or went idle
+        } finally {
+            connections.remove(s);
         }
     }
 
@@ -257,6 +265,13 @@ public final class AuthServer implements AutoCloseable {
             tcp.close();
         } catch (IOException e) {
             // closing anyway
+        }
+        for (Socket s : connections) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 }

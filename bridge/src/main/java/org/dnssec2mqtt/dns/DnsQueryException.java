@@ -26,7 +26,8 @@ public final class DnsQueryException extends Exception {
         return server;
     }
 
-    /** The reason alone, e.g. {@code timeout after 5s} or {@code rcode REFUSED}. */
+    /** The reason alone, in the operator's words, e.g. {@code no answer within 5 s} or
+     * {@code the server answered REFUSED to the DNSKEY query; ...}: never a Java class name. */
     public String reason() {
         return super.getMessage();
     }

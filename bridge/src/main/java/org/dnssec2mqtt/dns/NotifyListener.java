@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: one reader per UDP socket, one acceptor per TCP socket, one thread per TCP
  * connection (at most {@code maxConnections} at once, at most a quarter of them from one source
- * address), and one dispatcher. The reader and connection threads parse and answer at once, then
- * put each accepted request into its source's queue; the dispatcher takes one request from each
+ * address), and one dispatcher. The reader and connection threads parse and answer at once, and
+ * only after the reply is sent put each accepted request into its source's queue; the dispatcher takes one request from each
  * non-empty queue in turn (round robin) and hands it to the sink. So a flood from one address
  * delays another address's NOTIFY by at most one sink call per flooding source, not by the whole
  * flood (contract: fairness over dropping). A source's queue holds {@value #DEFAULT_MAX_QUEUED_PER_SOURCE}
@@ -247,15 +247,17 @@ public final class NotifyListener implements AutoCloseable {
                 log.debug("notify udp receive failed: {}", e.toString());
                 continue;
             }
+            NotifyHandler.Outcome outcome = handle(buffer.array(), buffer.position(), from.getAddress(), "udp");
             try {
-                byte[] reply = handle(buffer.array(), buffer.position(), from.getAddress(), "udp");
-                if (reply != null) {
-                    channel.send(ByteBuffer.wrap(reply), from);
+                if (outcome.reply() != null) {
+                    channel.send(ByteBuffer.wrap(outcome.reply()), from);
                 }
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException | RuntimeException e) {
                 log.debug("notify source={} proto=udp reply failed: {}", from.getAddress().getHostAddress(), e.toString());
+            } finally {
+                enqueue(outcome.accepted()); // after the reply: the sink's backlog never delays it
             }
         }
     }
@@ -271,7 +273,9 @@ public final class NotifyListener implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 // e.g. too many open files: keep serving the connections we have
-                log.warn("notify tcp accept failed: {}", e.toString());
+                log.warn("notify: cannot accept a TCP connection ({}); still serving the open ones",
+                        e.getMessage() == null ? "no detail" : e.getMessage());
+                log.debug("notify tcp accept failed", e);
                 continue;
             }
             InetAddress source = remoteAddress(connection);
@@ -323,14 +327,19 @@ public final class NotifyListener implements AutoCloseable {
                     return;
                 }
                 byte[] message = readMessage(socket, in, length);
-                byte[] reply = handle(message, length, from, "tcp");
-                if (reply != null) {
-                    byte[] frame = new byte[reply.length + 2];
-                    frame[0] = (byte) (reply.length >>> 8);
-                    frame[1] = (byte) reply.length;
-                    System.arraycopy(reply, 0, frame, 2, reply.length);
-                    out.write(frame);
-                    out.flush();
+                NotifyHandler.Outcome outcome = handle(message, length, from, "tcp");
+                byte[] reply = outcome.reply();
+                try {
+                    if (reply != null) {
+                        byte[] frame = new byte[reply.length + 2];
+                        frame[0] = (byte) (reply.length >>> 8);
+                        frame[1] = (byte) reply.length;
+                        System.arraycopy(reply, 0, frame, 2, reply.length);
+                        out.write(frame);
+                        out.flush();
+                    }
+                } finally {
+                    enqueue(outcome.accepted()); // after the reply, as over UDP
                 }
             }
         } catch (SocketTimeoutException e) {
@@ -408,23 +417,33 @@ public final class NotifyListener implements AutoCloseable {
 
     // ---- shared ----
 
-    /** Runs the handler, counts, logs, and hands an accepted request to the sink. Never throws. */
-    private byte[] handle(byte[] packet, int length, InetAddress from, String proto) {
+    /**
+     * Runs the handler, counts and logs. Never throws. The caller sends the reply first and then
+     * {@link #enqueue}s the accepted request: the reply path never touches the queues the
+     * dispatcher shares with the sink (issue 11: every NOTIFY answered at once whatever the
+     * check backlog).
+     */
+    private NotifyHandler.Outcome handle(byte[] packet, int length, InetAddress from, String proto) {
         NotifyHandler.Outcome outcome = handler.handle(packet, length, from);
         stats.count(outcome);
         NotifyRequest accepted = outcome.accepted();
         if (accepted == null) {
             log.debug("notify source={} proto={} outcome={}", from.getHostAddress(), proto, outcome.reason());
-            return outcome.reply();
+        } else {
+            log.debug("notify source={} proto={} outcome={} zone={} serial={} key={}", from.getHostAddress(), proto,
+                    outcome.reason(), accepted.zone(), accepted.serial(), accepted.tsigKey());
         }
-        log.debug("notify source={} proto={} outcome={} zone={} serial={} key={}", from.getHostAddress(), proto,
-                outcome.reason(), accepted.zone(), accepted.serial(), accepted.tsigKey());
-        enqueue(accepted);
-        return outcome.reply();
+        return outcome;
     }
 
-    /** Puts an accepted request into its source's queue (O(1)); drops only beyond the generous cap. */
+    /**
+     * Puts an accepted request (null: none) into its source's queue (O(1)); drops only beyond
+     * the generous cap.
+     */
     private void enqueue(NotifyRequest request) {
+        if (request == null) {
+            return;
+        }
         InetAddress source = request.source();
         synchronized (queues) {
             ArrayDeque<NotifyRequest> q = queues.get(source);
@@ -478,7 +497,9 @@ public final class NotifyListener implements AutoCloseable {
             } catch (RuntimeException e) {
                 // The sink's bug must not cost us the listener.
                 stats.sinkErrors.incrementAndGet();
-                log.warn("notify source={} zone={} sink failed", next.source().getHostAddress(), next.zone(), e);
+                log.warn("notify source={} zone={}: handing the NOTIFY on failed ({}); the listener goes on",
+                        next.source().getHostAddress(), next.zone(), e.getMessage() == null ? "no detail" : e.getMessage());
+                log.debug("notify sink failure", e); // stack traces only at DEBUG
             }
         }
     }

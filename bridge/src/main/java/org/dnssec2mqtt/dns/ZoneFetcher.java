@@ -46,6 +46,9 @@ public final class ZoneFetcher {
     private final boolean tcp;
     private final Executor executor;
     private final Map<String, SimpleResolver> resolvers = new ConcurrentHashMap<>();
+    private final TcpClient tcpClient = new TcpClient();
+    private final org.xbill.DNS.io.IoClientFactory ioClients = tcpClient.factory();
+    static final int EDNS_PAYLOAD = 1232;
 
     /**
      * @param executor completes dnsjava's futures; without it they run on the common pool,
@@ -68,11 +71,16 @@ public final class ZoneFetcher {
 
     /** SOA, DNSKEY, CDS and CDNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
     public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
-        // One query after the other: pipelining them on dnsjava's shared TCP connection measured
-        // 44 ms per zone against NSD (Nagle and delayed ACKs), one at a time 0.4 ms.
-        Message soaAnswer = query(zone, Type.SOA, server);
+        // All four at once: over UDP each is its own datagram; over TCP they are pipelined on one
+        // connection with TCP_NODELAY (see TcpClient: with dnsjava's own TCP client they stalled
+        // 40 ms each, so they used to be asked one after the other). bridge/docs/performance.md.
+        Pending soaQuery = send(zone, Type.SOA, server, false);
+        Pending keyQuery = send(zone, Type.DNSKEY, server, false);
+        Pending cdsQuery = send(zone, Type.CDS, server, false);
+        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false);
+        Message soaAnswer = receive(soaQuery);
         SOARecord soa = soa(zone, server, soaAnswer);
-        Message keyAnswer = query(zone, Type.DNSKEY, server);
+        Message keyAnswer = receive(keyQuery);
         List<DNSKEYRecord> keys = new ArrayList<>();
         for (Record r : keyAnswer.getSection(Section.ANSWER)) {
             if (r instanceof DNSKEYRecord k && r.getName().equals(zone)) {
@@ -84,12 +92,12 @@ public final class ZoneFetcher {
         List<CDSRecord> cds = new ArrayList<>();
         List<CDNSKEYRecord> cdnskey = new ArrayList<>();
         try {
-            for (Record r : query(zone, Type.CDS, server).getSection(Section.ANSWER)) {
+            for (Record r : receive(cdsQuery).getSection(Section.ANSWER)) {
                 if (r instanceof CDSRecord c && r.getName().equals(zone)) {
                     cds.add(c);
                 }
             }
-            for (Record r : query(zone, Type.CDNSKEY, server).getSection(Section.ANSWER)) {
+            for (Record r : receive(cdnskeyQuery).getSection(Section.ANSWER)) {
                 if (r instanceof CDNSKEYRecord c && r.getName().equals(zone)) {
                     cdnskey.add(c);
                 }
@@ -204,16 +212,23 @@ public final class ZoneFetcher {
         if (!recursive) {
             query.getHeader().unsetFlag(Flags.RD); // we ask authoritative servers
         }
-        return new Pending(zone, type, server, recursive,
-                resolver(server).sendAsync(query, executor).toCompletableFuture());
+        CompletableFuture<Message> answer;
+        try {
+            answer = resolver(server).sendAsync(query, executor).toCompletableFuture();
+        } catch (RuntimeException e) {
+            // e.g. an unresolvable host name, or dnsjava refusing work while the JVM shuts down
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return new Pending(zone, type, server, recursive, answer);
     }
 
     /** Quick I/O failures (not timeouts) retried per query: a server that reloads resets connections. */
     static final int IO_ATTEMPTS = 3;
 
     /**
-     * Waits for a sent query; retries quick I/O failures: dnsjava pools TCP connections, and a
-     * server that closed or reset one (NSD does on every reload) fails the next query or two on it.
+     * Waits for a sent query; retries quick I/O failures at once: a server that closed or reset
+     * the pooled TCP connection (NSD does on every reload) fails the queries in flight on it, and
+     * the next try opens a new one ({@link TcpClient} forgets a failed connection at once).
      */
     private Message receive(Pending p) throws DnsQueryException {
         for (int attempt = 1; ; attempt++) {
@@ -225,12 +240,6 @@ public final class ZoneFetcher {
                 }
                 log.debug("zone={} server={} type={} retrying after: {}", p.zone(), p.server(), Type.string(p.type()),
                         e.reason());
-                try {
-                    Thread.sleep(20L * attempt); // let the pool notice the dead connection
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
                 p = send(p.zone(), p.type(), p.server(), p.recursive());
             }
         }
@@ -241,13 +250,14 @@ public final class ZoneFetcher {
         try {
             return p.answer().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new DnsQueryException(p.zone(), where, "timeout after " + timeout.toSeconds() + "s");
+            throw new DnsQueryException(p.zone(), where, noAnswer());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DnsQueryException(p.zone(), where, "interrupted");
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw new DnsQueryException(p.zone(), where, describe(c), c instanceof IOException ? c : new IOException(c));
+            Throwable c = Failures.root(e);
+            throw new DnsQueryException(p.zone(), where, Failures.describe(c, noAnswer()),
+                    Failures.retryable(c) ? c : new QueryFailure(c));
         }
     }
 
@@ -271,8 +281,8 @@ public final class ZoneFetcher {
                             + " use the same secret");
         }
         if (answer.getRcode() != Rcode.NOERROR && !(p.recursive() && answer.getRcode() == Rcode.NXDOMAIN)) {
-            throw new DnsQueryException(zone, where, "rcode " + Rcode.string(answer.getRcode())
-                    + " for " + Type.string(type));
+            throw new DnsQueryException(zone, where, "the server answered " + Rcode.string(answer.getRcode())
+                    + " to the " + Type.string(type) + " query" + Failures.rcodeHint(answer.getRcode()));
         }
         Record q = answer.getQuestion();
         if (q == null || !q.getName().equals(zone) || q.getType() != type) {
@@ -282,21 +292,17 @@ public final class ZoneFetcher {
         return answer;
     }
 
-    /** What went wrong, in words an operator can act on (dnsjava's exceptions often say "null"). */
-    private String describe(Throwable c) {
-        if (c instanceof java.net.SocketTimeoutException || c instanceof TimeoutException) {
-            return "timeout after " + timeout.toSeconds() + "s";
+    private String noAnswer() {
+        return "no answer within " + Failures.duration(timeout);
+    }
+
+    /** A failure that is not retried: the reason says all; the cause stays for DEBUG. */
+    private static final class QueryFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        QueryFailure(Throwable cause) {
+            super(cause);
         }
-        if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException) {
-            return "connection refused or closed: is the server running on that address and port?";
-        }
-        if (c instanceof java.net.PortUnreachableException) {
-            return "port unreachable: nothing listens there";
-        }
-        if (c instanceof java.net.UnknownHostException) {
-            return "unknown host " + c.getMessage();
-        }
-        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getClass().getSimpleName() + ": " + c.getMessage();
     }
 
     private SimpleResolver resolver(QueryTarget server) {
@@ -307,8 +313,10 @@ public final class ZoneFetcher {
             SimpleResolver r = new SimpleResolver(new InetSocketAddress(a.host(), a.port()));
             r.setTCP(tcp);
             r.setTimeout(timeout);
-            // RFC 3225: the DO bit asks for the RRSIGs; 4096 bytes as RFC 6891 suggests.
-            r.setEDNS(0, 4096, ExtendedFlags.DO, List.of());
+            r.setIoClientFactory(ioClients);
+            // RFC 3225: the DO bit asks for the RRSIGs. 1232 bytes (DNS Flag Day 2020, RFC 9715):
+            // larger UDP answers risk IP fragmentation; the server truncates and we ask over TCP.
+            r.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO, List.of());
             if (key != null) {
                 r.setTSIGKey(key);
             }

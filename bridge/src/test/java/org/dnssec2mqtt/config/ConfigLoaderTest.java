@@ -144,6 +144,7 @@ class ConfigLoaderTest {
         dns.timeout = 0                               | dns.timeout: must be more than 0 (is '0')
         dns.timeout = 5 min                           | dns.timeout: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got '5 min'
         dns.transport = tls                           | dns.transport: expected tcp or udp; got 'tls'
+        crypto.provider = native                      | crypto.provider: expected auto or jdk; got 'native'
         poll.full-interval = 1w                       | poll.full-interval: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got '1w'
         mqtt.url = mqtt://localhost:1883              | mqtt.url: expected tcp://host:port or ssl://host:port; got 'mqtt://localhost:1883'
         mqtt.url = tcp://localhost                    | mqtt.url: expected tcp://host:port or ssl://host:port; got 'tcp://localhost'
@@ -187,7 +188,7 @@ class ConfigLoaderTest {
                 + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
-                + " metrics.listen, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
+                + " metrics.listen, crypto.provider, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
     }
 
     @Test

@@ -148,6 +148,53 @@ class NotifyListenerTest {
         }
     }
 
+    /**
+     * Issue 11: every NOTIFY answered at once whatever the check backlog. The sink blocks (as a
+     * busy pipeline would) on the very first NOTIFY; every later one, over UDP from two sources
+     * and over TCP, is still answered, and all reach the sink once it is released.
+     */
+    @Test
+    void repliesNeverWaitForABlockedSink() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+        start(r -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            reached.incrementAndGet();
+        }, Duration.ofSeconds(10), 64, 65535);
+        int perSource = 100;
+        try (DatagramSocket first = udpClient(); Socket tcp = tcpClient();
+                DatagramSocket second = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0))) {
+            second.setSoTimeout(IO_TIMEOUT_MS);
+            assertEquals(Rcode.NOERROR, udpExchange(first, NOTIFY_SOA).getRcode());
+            assertTrue(entered.await(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS), "the sink took the first NOTIFY");
+            for (int i = 1; i < perSource; i++) {
+                assertEquals(Rcode.NOERROR, udpExchange(first, NOTIFY_SOA).getRcode(), "UDP reply " + i);
+                assertEquals(Rcode.NOERROR, udpExchange(second, NOTIFY_SOA).getRcode(), "UDP reply from .2, " + i);
+                assertEquals(Rcode.NOERROR, tcpExchange(tcp, NOTIFY_SOA).getRcode(), "TCP reply " + i);
+            }
+            assertEquals(0, reached.get(), "the sink is still blocked");
+            // the last request is queued just after its reply went out
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS);
+            while (listener.queued() < 3 * perSource - 3 && System.nanoTime() < deadline) {
+                Thread.sleep(1); // polling interval
+            }
+            assertEquals(3 * perSource - 3, listener.queued(), "everything else waits in the queues");
+        } finally {
+            release.countDown();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS);
+        while (reached.get() < 3 * perSource - 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5); // polling interval for the dispatcher's progress
+        }
+        assertEquals(3 * perSource - 2, reached.get(), "none lost");
+    }
+
     @Test
     void oversizedTcpFrameClosesOnlyThatConnection() throws Exception {
         start(received::add, Duration.ofSeconds(10), 64, 512);

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.dnssec2mqtt.crypto.CryptoProvider;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,6 +20,16 @@ import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.Record;
 
 class KeyAnalyzerTest {
+    /** The JCA provider these tests run under; {@link KeyAnalyzerAccpTest} runs them all again under ACCP. */
+    CryptoProvider.Mode provider() {
+        return CryptoProvider.Mode.JDK;
+    }
+
+    @BeforeEach
+    void installProvider() {
+        Signed.install(provider());
+    }
+
     static final Instant NOW = Instant.parse("2026-11-22T06:30:00Z");
     static List<DNSKEYRecord> keys;
     /** keytag → "alg digest HEX" lines exactly as dnssec-dsfromkey printed them. */

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import org.dnssec2mqtt.crypto.CryptoProvider;
 import org.dnssec2mqtt.demo.DemoZone;
 import org.xbill.DNS.CDNSKEYRecord;
 import org.xbill.DNS.CDSRecord;
@@ -18,6 +19,15 @@ final class Signed {
     static final Name ZONE = Name.fromConstantString("signed.test.");
 
     private Signed() {}
+
+    /** Installs the JCA provider of {@code mode} and fails unless it is the one in use. */
+    static void install(CryptoProvider.Mode mode) {
+        String inUse = CryptoProvider.install(mode);
+        String expected = mode == CryptoProvider.Mode.AUTO ? "ACCP " : "JDK ";
+        if (!inUse.startsWith(expected)) {
+            throw new AssertionError("expected the " + expected + "provider; in use: " + inUse);
+        }
+    }
 
     static DemoZone zone() {
         return new DemoZone(ZONE, 100, Clock.fixed(SIGNED_AT, ZoneOffset.UTC));

@@ -9,11 +9,23 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.dnssec2mqtt.demo.DemoZone;
+import org.dnssec2mqtt.crypto.CryptoProvider;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DNSKEYRecord;
 
 /** Validation on answers really signed with ECDSAP256SHA256, checked at chosen instants. */
 class ValidatorTest {
+    /** The JCA provider these tests run under; {@link ValidatorAccpTest} runs them all again under ACCP. */
+    CryptoProvider.Mode provider() {
+        return CryptoProvider.Mode.JDK;
+    }
+
+    @BeforeEach
+    void installProvider() {
+        Signed.install(provider());
+    }
+
     static final Instant NOW = Signed.SIGNED_AT.plus(Duration.ofHours(1));
 
     static ZoneSnapshot signedAnswer() {

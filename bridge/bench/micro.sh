@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Micro benchmarks behind bridge/docs/performance.md, each printing its Markdown table:
+#   bench/micro.sh crypto   org.dnssec2mqtt.bench.CryptoBench: DNSSEC.verify, ECDSA P-256, RSA-2048,
+#                           Ed25519, DS SHA-256, HMAC-SHA256 under each crypto.provider (CPU only, ~3 min)
+#   bench/micro.sh fetch    org.dnssec2mqtt.bench.FetchBench: one zone's four queries against NSD on
+#                           127.0.0.1, each way of asking them (needs nsd, ~3 min)
+#   bench/micro.sh notify   org.dnssec2mqtt.bench.NotifyBurstBench: a burst of BENCH_NOTIFY_BURST [20000]
+#                           NOTIFYs answered by the listener while its consumer is blocked
+# JAVA=/path/to/java picks the JVM that runs it.
+set -euo pipefail
+case "${1:-}" in
+    crypto) main=org.dnssec2mqtt.bench.CryptoBench ;;
+    fetch) main=org.dnssec2mqtt.bench.FetchBench ;;
+    notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify" >&2; exit 2 ;;
+esac
+cd "$(dirname "$0")/../.."
+mvn -B -q test-compile
+mvn -B -q -pl bridge org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+exec "${JAVA:-java}" -cp "bridge/target/test-classes:bridge/target/classes:$(cat bridge/target/bench.classpath)" "$main"

@@ -1,0 +1,17 @@
+package org.dnssec2mqtt.zone;
+
+import org.dnssec2mqtt.crypto.CryptoProvider;
+import org.junit.jupiter.api.AfterAll;
+
+/** Every {@link KeyAnalyzerTest} case again with the native provider (crypto.provider = auto). */
+class KeyAnalyzerAccpTest extends KeyAnalyzerTest {
+    @Override
+    CryptoProvider.Mode provider() {
+        return CryptoProvider.Mode.AUTO;
+    }
+
+    @AfterAll
+    static void backToTheJdk() {
+        CryptoProvider.install(CryptoProvider.Mode.JDK);
+    }
+}
