@@ -176,7 +176,7 @@ class ConfigLoaderTest {
     void unknownKeyFarFromAnyListsTheKnownKeys() throws Exception {
         assertEquals(List.of("colour: unknown key; known keys are notify.listen, notify.allow, notify.require-tsig,"
                 + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, dns.resolver, poll.soa-interval,"
-                + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
+                + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder, rollover.margin, knot.dbus,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
                 + " zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
