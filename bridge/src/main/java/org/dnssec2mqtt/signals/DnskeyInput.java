@@ -89,7 +89,7 @@ public final class DnskeyInput {
         if (rr.startsWith("$")) {
             throw new InputException(number, "expected a DNSKEY record; got the directive '" + rr + "'");
         }
-        if (Character.isWhitespace(rr.charAt(0)) || !rr.contains(" ")) {
+        if (!rr.matches("\\S+\\s.*")) {
             throw new InputException(number, "expected 'owner [ttl] [IN] DNSKEY flags 3 algorithm key'; got '" + shorten(rr) + "'");
         }
         Record r;
