@@ -78,6 +78,15 @@ class DnskeyInputTest {
         assertEquals(DS256, DsSubmitCommand.events(DsSubmitCommand.SUBMIT, lines, NOW).get(0).get("ds_sha256"));
     }
 
+    @Test
+    void ldnsOwnTabSeparatedFormWithItsCommentIsFineToo() throws Exception {
+        // what ldns-read-zone / ldns_rr2str print before the enforcer touches it
+        String text = new String(fixture("ods-submit-20179.txt"), StandardCharsets.UTF_8).strip()
+                .replace("d1.aa. 300 IN DNSKEY ", "d1.aa.\t300\tIN\tDNSKEY\t") + " ;{id = 20179 (ksk), size = 2048b}\n";
+        List<DnskeyInput.Line> lines = DnskeyInput.parse(text.getBytes(StandardCharsets.UTF_8));
+        assertEquals(20179, lines.get(0).key().getFootprint());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
         ''                                                   | no DNSKEY record on standard input; expected lines such as 'example.com. 3600 IN DNSKEY 257 3 13 <base64>'
