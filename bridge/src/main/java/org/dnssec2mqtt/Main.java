@@ -30,6 +30,7 @@ import org.dnssec2mqtt.mqtt.Json;
 import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.MqttPublisher;
 import org.dnssec2mqtt.mqtt.Topics;
+import org.dnssec2mqtt.signals.DsSubmitCommand;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
@@ -53,6 +54,7 @@ public final class Main {
             usage: dnssec2mqtt [--config FILE] [--check-config]
                    dnssec2mqtt check <zone> --server host[:port] [--config FILE]
                    dnssec2mqtt demo [--interval 5s] [--config FILE]
+                   dnssec2mqtt ds-submit|ds-retract [--config FILE] < DNSKEY records
               --config FILE    properties file (see bridge/dnssec2mqtt.properties); without it, defaults
                                and DNSSEC2MQTT_* environment variables only
               --check-config   validate the configuration, list every problem, exit 0 (valid) or 1
@@ -60,6 +62,9 @@ public final class Main {
                                server answered keys, 1 when it did not
               demo             run the bridge with an in-process zone, demo.example, whose keys
                                roll every --interval; watch with mosquitto_sub -v -t 'dnssec/#'
+              ds-submit        OpenDNSSEC's DelegationSignerSubmitCommand: publish ksk_submission
+                               for the KSK(s) on stdin; exit 0 after the broker's acknowledgement
+              ds-retract       the same for DelegationSignerRetractCommand: ksk_retraction
             """;
 
     private Main() {}
@@ -118,6 +123,10 @@ public final class Main {
         }
         if (!rest.isEmpty() && rest.get(0).equals("check")) {
             return check(rest.subList(1, rest.size()), config, out, err);
+        }
+        if (!rest.isEmpty() && (rest.get(0).equals(DsSubmitCommand.SUBMIT) || rest.get(0).equals(DsSubmitCommand.RETRACT))) {
+            return DsSubmitCommand.run(rest.get(0), rest.subList(1, rest.size()), config, System.in, out, err,
+                    Clock.systemUTC());
         }
         if (!rest.isEmpty()) {
             err.println("unknown argument '" + rest.get(0) + "'\n" + USAGE);

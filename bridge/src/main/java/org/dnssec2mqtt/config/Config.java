@@ -44,6 +44,10 @@ public record Config(
         double rrsigWarnDays,
         /** rrsig.reminder: repeat expiring/expired events this often. */
         Duration rrsigReminder,
+        /** rollover.margin: added to a TTL before a rollover step counts as propagated. */
+        Duration rolloverMargin,
+        /** knot.dbus, nullable: null = off; {@code system} or a {@code unix:} D-Bus address. */
+        String knotDbus,
         /** mqtt.url, nullable: null means start the embedded broker. */
         String mqttUrl,
         /** mqtt.username, nullable. */

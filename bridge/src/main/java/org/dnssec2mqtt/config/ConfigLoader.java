@@ -109,6 +109,12 @@ public final class ConfigLoader {
                     "`rrsig_expiring` when the earliest DNSKEY/SOA signature expires in fewer days than this"),
             new Key("rrsig.reminder", "1d",
                     "Repeat `rrsig_expiring`/`rrsig_expired` this often while the condition lasts"),
+            new Key("rollover.margin", "1h",
+                    "Added to the DNSKEY or DS TTL before `ds_submit_ready`, `ds_propagated` and `dnskey_propagated`"
+                            + " fire: covers propagation to secondaries"),
+            new Key("knot.dbus", "off",
+                    "Knot DNS's D-Bus signals: `off`, `system` (the system bus; `DBUS_SYSTEM_BUS_ADDRESS` if set),"
+                            + " or a D-Bus address `unix:path=...`"),
             new Key("mqtt.url", null,
                     "Broker to publish to, `tcp://host:port` or `ssl://host:port`; unset = start the embedded broker"),
             new Key("mqtt.username", null, "Broker user name"),
@@ -191,6 +197,8 @@ public final class ConfigLoader {
         Double pollStaleShare = one("poll.stale-share", ConfigLoader::share);
         Double rrsigWarnDays = one("rrsig.warn-days", ConfigLoader::days);
         Duration rrsigReminder = one("rrsig.reminder", ConfigLoader::positiveDuration);
+        Duration rolloverMargin = one("rollover.margin", Durations::parse);
+        String knotDbus = one("knot.dbus", ConfigLoader::knotDbus);
         String mqttUrl = one("mqtt.url", ConfigLoader::mqttUrl);
         String mqttUsername = values.get("mqtt.username");
         String mqttPassword = mqttPassword();
@@ -211,7 +219,7 @@ public final class ConfigLoader {
         }
         return new Config(notifyListen, notifyAllow, notifyRequireTsig, tsigKeyfile, tsigKeys, dnsQueryPort,
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
-                rrsigWarnDays, rrsigReminder, mqttUrl, mqttUsername, mqttPassword,
+                rrsigWarnDays, rrsigReminder, rolloverMargin, "off".equals(knotDbus) ? null : knotDbus, mqttUrl, mqttUsername, mqttPassword,
                 mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, metricsListen,
                 cryptoProvider, zones);
     }
@@ -406,6 +414,22 @@ public final class ConfigLoader {
         }
         InetSocketAddress a = servers.get(0);
         return new HostPort(a.getAddress().getHostAddress(), a.getPort());
+    }
+
+    /**
+     * {@code off}, {@code system}, or a D-Bus address for the unix-socket transport (the only one
+     * bundled): {@code unix:path=...} or {@code unix:abstract=...} (D-Bus specification, "Server Addresses").
+     */
+    private static String knotDbus(String s) {
+        String lower = s.toLowerCase(Locale.ROOT);
+        if (lower.equals("off") || lower.equals("system")) {
+            return lower;
+        }
+        if (!s.matches("unix:(path|abstract)=[^,;]+(,guid=[0-9a-fA-F]+)?")) {
+            throw new IllegalArgumentException("expected off, system or a D-Bus address such as "
+                    + "unix:path=/run/dbus/system_bus_socket; got '" + s + "'");
+        }
+        return s;
     }
 
     private static double share(String s) {

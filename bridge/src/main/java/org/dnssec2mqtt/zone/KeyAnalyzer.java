@@ -145,7 +145,7 @@ public final class KeyAnalyzer {
     }
 
     /** DS RDATA as {@code dnssec-dsfromkey} prints it after {@code IN DS}. */
-    static String ds(DNSKEYRecord key, int digest) {
+    public static String ds(DNSKEYRecord key, int digest) {
         DSRecord ds = new DSRecord(key.getName(), DClass.IN, key.getTTL(), digest, key);
         return ds.rdataToString();
     }

@@ -145,6 +145,10 @@ class ConfigLoaderTest {
         dns.timeout = 5 min                           | dns.timeout: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got '5 min'
         dns.transport = tls                           | dns.transport: expected tcp or udp; got 'tls'
         crypto.provider = native                      | crypto.provider: expected auto or jdk; got 'native'
+        rollover.margin = soon                        | rollover.margin: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got 'soon'
+        knot.dbus = on                                | knot.dbus: expected off, system or a D-Bus address such as unix:path=/run/dbus/system_bus_socket; got 'on'
+        knot.dbus = tcp:host=127.0.0.1,port=1234      | knot.dbus: expected off, system or a D-Bus address such as unix:path=/run/dbus/system_bus_socket; got 'tcp:host=127.0.0.1,port=1234'
+        knot.dbus = /run/dbus/system_bus_socket       | knot.dbus: expected off, system or a D-Bus address such as unix:path=/run/dbus/system_bus_socket; got '/run/dbus/system_bus_socket'
         poll.full-interval = 1w                       | poll.full-interval: expected a duration such as 30s, 5m, 1h, 2d or a number of seconds; got '1w'
         mqtt.url = mqtt://localhost:1883              | mqtt.url: expected tcp://host:port or ssl://host:port; got 'mqtt://localhost:1883'
         mqtt.url = tcp://localhost                    | mqtt.url: expected tcp://host:port or ssl://host:port; got 'tcp://localhost'
@@ -185,7 +189,7 @@ class ConfigLoaderTest {
     void unknownKeyFarFromAnyListsTheKnownKeys() throws Exception {
         assertEquals(List.of("colour: unknown key; known keys are notify.listen, notify.allow, notify.require-tsig,"
                 + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, dns.resolver, poll.soa-interval,"
-                + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder,"
+                + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder, rollover.margin, knot.dbus,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
                 + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
                 + " metrics.listen, crypto.provider, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
@@ -224,6 +228,8 @@ class ConfigLoaderTest {
         "poll.full-interval,   DNSSEC2MQTT_POLL_FULL_INTERVAL",
         "homeassistant.enabled, DNSSEC2MQTT_HOMEASSISTANT_ENABLED",
         "homeassistant.prefix, DNSSEC2MQTT_HOMEASSISTANT_PREFIX",
+        "rollover.margin,      DNSSEC2MQTT_ROLLOVER_MARGIN",
+        "knot.dbus,            DNSSEC2MQTT_KNOT_DBUS",
     })
     void environmentNames(String key, String envName) {
         assertEquals(envName, ConfigLoader.KEYS.stream()
@@ -329,6 +335,23 @@ class ConfigLoaderTest {
     @CsvSource({"tcp://127.0.0.1:1883", "ssl://broker.example:8883", "tcp://[::1]:1883"})
     void acceptsMqttUrls(String url) throws Exception {
         assertEquals(url, load("mqtt.url = " + url + "\n", Map.of()).mqttUrl());
+    }
+
+    @Test
+    void knotDbusIsOffByDefaultAndTakesSystemOrAUnixAddress() throws Exception {
+        assertEquals(null, load("", Map.of()).knotDbus());
+        assertEquals(null, load("knot.dbus = OFF\n", Map.of()).knotDbus());
+        assertEquals("system", load("knot.dbus = system\n", Map.of()).knotDbus());
+        assertEquals("unix:path=/run/dbus/system_bus_socket",
+                load("", Map.of("DNSSEC2MQTT_KNOT_DBUS", "unix:path=/run/dbus/system_bus_socket")).knotDbus());
+        assertEquals("unix:abstract=/tmp/dbus-x,guid=0123abcd", load("knot.dbus = unix:abstract=/tmp/dbus-x,guid=0123abcd\n", Map.of()).knotDbus());
+    }
+
+    @Test
+    void rolloverMarginDefaultsToAnHourAndMayBeZero() throws Exception {
+        assertEquals(java.time.Duration.ofHours(1), load("", Map.of()).rolloverMargin());
+        assertEquals(java.time.Duration.ofMinutes(5), load("", Map.of("DNSSEC2MQTT_ROLLOVER_MARGIN", "5m")).rolloverMargin());
+        assertEquals(java.time.Duration.ZERO, load("rollover.margin = 0\n", Map.of()).rolloverMargin());
     }
 
     @Test

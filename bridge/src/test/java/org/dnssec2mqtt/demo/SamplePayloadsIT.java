@@ -54,7 +54,7 @@ class SamplePayloadsIT {
             "key_removed", "zone_unreachable", "zone_recovered", "dnskey_bogus", "dnskey_valid");
     /** Which samples each scenario gets: file name → sample name. */
     static final Map<String, List<String>> SCENARIOS = Map.of(
-            "phone-push", events(),
+            "phone-push", concat(events(), List.of("ksk_submission.json")),
             "logfile", events(),
             "digest", concat(events(), List.of("state.json", "state-error.json")),
             "key-removals", List.of("key-ksk.json", "key-zsk.json", "key-revoked.json", "key-moved.empty",
@@ -115,6 +115,11 @@ class SamplePayloadsIT {
             DemoZone.Key standby = zone.addKey(true, false);
             assertEquals(Rcode.NOERROR, auth.notify(ZONE, notifyAt, 3));
             out.put("key_added.json", event(mqtt, "key_added"));
+            // OpenDNSSEC's DelegationSignerSubmitCommand for the new KSK: dnssec2mqtt ds-submit
+            byte[] stdin = (standby.record.toString() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, org.dnssec2mqtt.signals.DsSubmitCommand.run("ds-submit", List.of(), config,
+                    new java.io.ByteArrayInputStream(stdin), System.out, System.err, Clock.systemUTC()));
+            out.put("ksk_submission.json", event(mqtt, "ksk_submission"));
 
             int oldTag = ksk.tag();
             zone.activate(standby);

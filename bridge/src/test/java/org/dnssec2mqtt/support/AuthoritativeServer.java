@@ -297,8 +297,15 @@ public abstract class AuthoritativeServer<S extends AuthoritativeServer<S>> impl
 
     /** Starts {@code command} in {@link #dir} with output to {@link #logFileName()}; sets {@link #process}. */
     protected void launch(List<String> command) {
+        launch(command, Map.of());
+    }
+
+    /** {@link #launch(List)} with {@code env} added to the inherited environment. */
+    protected void launch(List<String> command, Map<String, String> env) {
         try {
-            process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(env);
+            process = builder
                     .directory(dir.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectErrorStream(true)

@@ -42,6 +42,8 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
      */
     public record Key(String id, int tag, boolean ksk, String timers) {}
 
+    private String dbusAddress;
+
     /** A Knot in a new temporary directory that {@link #close()} deletes. */
     public KnotServer() {
         super("knot");
@@ -50,6 +52,28 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
     /** A Knot keeping its files in {@code dir} (left in place on close). */
     public KnotServer(Path dir) {
         super(dir);
+    }
+
+    /**
+     * Emits Knot's D-Bus signals ({@code dbus-event: [zone-updated, ksk-submission, dnssec-invalid]})
+     * on the bus at {@code address} (knotd reads it from DBUS_SYSTEM_BUS_ADDRESS), and gives the
+     * policy a {@code ksk-submission} whose parent (a loopback port nothing answers on) never shows
+     * the DS: so each new KSK stays "ready" and Knot signals {@code zone_ksk_submission} for it.
+     */
+    public KnotServer dbus(String address) {
+        requireNotStarted();
+        dbusAddress = address;
+        return this;
+    }
+
+    /** Stops knotd (SIGTERM) and starts it again on the same port, config and KASP database. */
+    public KnotServer restart() {
+        requireStarted();
+        NsdServer.stopTree(process);
+        process = null;
+        launchKnotd();
+        awaitReady();
+        return this;
     }
 
     @Override
@@ -63,9 +87,14 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
             write(dir.resolve(zone.name() + ".zone"), zoneText(zone.name(), 1));
         }
         write(configFile(), config());
-        launch(List.of(knotd.toString(), "-c", configFile().toString()));
+        launchKnotd();
         awaitReady();
         return this;
+    }
+
+    private void launchKnotd() {
+        List<String> command = List.of(Peers.require("/usr/sbin/knotd").toString(), "-c", configFile().toString());
+        launch(command, dbusAddress == null ? java.util.Map.of() : java.util.Map.of("DBUS_SYSTEM_BUS_ADDRESS", dbusAddress));
     }
 
     /** The generated knot.conf (knotc and keymgr read it too). */
@@ -163,7 +192,11 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
                 .append("  rundir: \"").append(dir).append("\"\n")
                 .append("  listen: 127.0.0.1@").append(port).append('\n')
                 // 2 CPUs in CI: a few threads are plenty for tests
-                .append("  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n")
+                .append("  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n");
+        if (dbusAddress != null) {
+            conf.append("  dbus-event: [zone-updated, ksk-submission, dnssec-invalid]\n");
+        }
+        conf
                 .append("log:\n")
                 .append("  - target: stderr\n    any: info\n")
                 .append("database:\n")
@@ -190,6 +223,10 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
                 }
             }
         }
+        if (dbusAddress != null) {
+            // the parent Knot checks for the DS: nothing listens there, so the KSK stays "ready"
+            remotes.append("  - id: parent\n    address: 127.0.0.1@").append(FreePorts.tcp()).append('\n');
+        }
         if (remotes.length() > 0) {
             conf.append("remote:\n").append(remotes);
         }
@@ -203,6 +240,9 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
                         .append("    action: query\n");
             }
         }
+        if (dbusAddress != null) {
+            conf.append("submission:\n  - id: parent\n    parent: parent\n    check-interval: 1h\n");
+        }
         conf.append("policy:\n")
                 .append("  - id: test\n")
                 .append("    algorithm: ecdsap256sha256\n")
@@ -210,6 +250,9 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
                 .append("    ksk-lifetime: 0\n    zsk-lifetime: 0\n")
                 .append("    propagation-delay: 0\n")
                 .append("    dnskey-ttl: 300\n    zone-max-ttl: 300\n");
+        if (dbusAddress != null) {
+            conf.append("    ksk-submission: parent\n");
+        }
         conf.append("zone:\n");
         for (Zone zone : zones) {
             conf.append("  - domain: ").append(zone.name()).append('\n')

@@ -113,6 +113,19 @@ public final class OpenDnssecSigner extends AuthoritativeServer<OpenDnssecSigner
             """;
 
     private Process enforcerd;
+    private String dsCommands = "";
+
+    /**
+     * Sets the enforcer's {@code DelegationSignerSubmitCommand} and {@code DelegationSignerRetractCommand}
+     * (an executable each, no arguments: the enforcer stat()s the whole string). The enforcer runs
+     * them on {@code ods-enforcer key ds-submit|ds-retract --zone Z --keytag T}, one key per run.
+     */
+    public OpenDnssecSigner dsCommands(Path submit, Path retract) {
+        requireNotStarted();
+        dsCommands = "<DelegationSignerSubmitCommand>" + submit + "</DelegationSignerSubmitCommand>\n"
+                + "<DelegationSignerRetractCommand>" + retract + "</DelegationSignerRetractCommand>\n";
+        return this;
+    }
 
     /** An OpenDNSSEC in a new temporary directory that {@link #close()} deletes. */
     public OpenDnssecSigner() {
@@ -312,7 +325,7 @@ public final class OpenDnssecSigner extends AuthoritativeServer<OpenDnssecSigner
                   <Enforcer>
                     <Datastore><SQLite>%s</SQLite></Datastore>
                     <AutomaticKeyGenerationPeriod>PT1H</AutomaticKeyGenerationPeriod>
-                    <PidFile>%s</PidFile>
+                    %s<PidFile>%s</PidFile>
                     <SocketFile>%s</SocketFile>
                     <WorkingDirectory>%s</WorkingDirectory>
                     <WorkerThreads>1</WorkerThreads>
@@ -325,7 +338,7 @@ public final class OpenDnssecSigner extends AuthoritativeServer<OpenDnssecSigner
                   </Signer>
                 </Configuration>
                 """.formatted(SOFTHSM_MODULE, TOKEN, PIN, dir.resolve("kasp.xml"), dir.resolve("zonelist.xml"),
-                database(), dir.resolve("enforcerd.pid"), dir.resolve("enforcer.sock"), dir.resolve("enforcer"),
+                database(), dsCommands, dir.resolve("enforcerd.pid"), dir.resolve("enforcer.sock"), dir.resolve("enforcer"),
                 dir.resolve("signer"), port);
     }
 

@@ -36,6 +36,7 @@ public final class Peers {
             Map.entry("dig", "bind9-dnsutils"),
             Map.entry("kdig", "knot-dnsutils"),
             Map.entry("knotd", "knot"),
+            Map.entry("dbus-daemon", "dbus"),
             Map.entry("knotc", "knot"),
             Map.entry("keymgr", "knot"),
             Map.entry("dnssec-settime", "bind9-utils"),
