@@ -134,12 +134,14 @@ public final class Main {
         public final NotifyListener listener;
         public final MqttLink mqtt;
         public final EmbeddedBroker broker;
+        private final DataDirLock lock;
 
-        Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker) {
+        Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, DataDirLock lock) {
             this.bridge = bridge;
             this.listener = listener;
             this.mqtt = mqtt;
             this.broker = broker;
+            this.lock = lock;
         }
 
         @Override
@@ -150,6 +152,7 @@ public final class Main {
             if (broker != null) {
                 broker.close();
             }
+            lock.close();
             log.info("stopped");
         }
     }
@@ -158,17 +161,19 @@ public final class Main {
     public static Running start(Config config, Clock clock) throws IOException, MqttException {
         Logger log = LoggerFactory.getLogger(Main.class);
         long t0 = System.nanoTime();
+        // before anything touches data.dir (the embedded broker's store lives in it)
+        DataDirLock lock = DataDirLock.acquire(config.dataDir());
         EmbeddedBroker broker = null;
         String url = config.mqttUrl();
-        if (url == null) {
-            broker = new EmbeddedBroker(config.mqttEmbeddedListen(), config.dataDir().resolve("moquette"));
-            broker.start();
-            url = broker.url();
-        }
         Bridge bridge = null;
         MqttLink mqtt = null;
         NotifyListener listener = null;
         try {
+            if (url == null) {
+                broker = new EmbeddedBroker(config.mqttEmbeddedListen(), config.dataDir().resolve("moquette"));
+                broker.start();
+                url = broker.url();
+            }
             bridge = new Bridge(config, clock);
             mqtt = new MqttLink(new MqttLink.Settings(url, config.mqttClientId(), config.mqttUsername(),
                     config.mqttPassword(), config.mqttCaFile()), bridge.topics(), bridge);
@@ -191,12 +196,13 @@ public final class Main {
             if (broker != null) {
                 broker.close();
             }
+            lock.close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker);
+        return new Running(bridge, listener, mqtt, broker, lock);
     }
 
     private static String addresses(List<java.net.InetSocketAddress> list) {
