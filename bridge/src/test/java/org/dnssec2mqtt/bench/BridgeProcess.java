@@ -106,6 +106,16 @@ final class BridgeProcess implements AutoCloseable {
         }
     }
 
+    /** Sends SIGTERM and waits for the exit: the nanoseconds in between (SIGKILL after 10 s: fails). */
+    long sigtermToExitNanos() throws InterruptedException {
+        long t0 = System.nanoTime();
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the bridge did not exit within 10 s of SIGTERM\n" + log);
+        }
+        return System.nanoTime() - t0;
+    }
+
     /** SIGTERM (the bridge publishes offline and exits), SIGKILL after 10 s. */
     @Override
     public void close() {
