@@ -70,6 +70,9 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // dnsjava's own shutdown hook would close its selector under checks still in flight; the
+        // bridge closes it itself, last (Running.close)
+        System.setProperty("dnsjava.nio.register_shutdown_hook", "false");
         Logging.setUp();
         int code = run(args, System.getenv(), System.out, System.err);
         if (code >= 0) {
@@ -157,10 +160,12 @@ public final class Main {
         private final StateWriter writer;
         private final ExecutorService dnsIo;
         public final Metrics metrics;
+        private final DataDirLock lock;
 
         Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
-                ExecutorService dnsIo, Metrics metrics) {
+                ExecutorService dnsIo, Metrics metrics, DataDirLock lock) {
             this.metrics = metrics;
+            this.lock = lock;
             this.bridge = bridge;
             this.listener = listener;
             this.mqtt = mqtt;
@@ -190,8 +195,14 @@ public final class Main {
             if (dnsIo != null) {
                 dnsIo.shutdownNow();
             }
+            if ("false".equals(System.getProperty("dnsjava.nio.register_shutdown_hook"))) {
+                org.xbill.DNS.NioClient.close(); // its hook is off: the selector thread stops here
+            }
             if (broker != null) {
                 broker.close();
+            }
+            if (lock != null) {
+                lock.close();
             }
             log.info("stopped");
         }
@@ -201,14 +212,11 @@ public final class Main {
     public static Running start(Config config, Clock clock) throws IOException, MqttException {
         Logger log = LoggerFactory.getLogger(Main.class);
         long t0 = System.nanoTime();
+        // before anything touches data.dir (the embedded broker's store lives in it)
+        DataDirLock lock = DataDirLock.acquire(config.dataDir());
         String crypto = org.dnssec2mqtt.crypto.CryptoProvider.install(config.cryptoProvider());
         EmbeddedBroker broker = null;
         String url = config.mqttUrl();
-        if (url == null) {
-            broker = new EmbeddedBroker(config.mqttEmbeddedListen(), config.dataDir().resolve("moquette"));
-            broker.start();
-            url = broker.url();
-        }
         Bridge bridge = null;
         MqttLink mqtt = null;
         NotifyListener listener = null;
@@ -216,6 +224,11 @@ public final class Main {
         Metrics metrics = null;
         ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
+            if (url == null) {
+                broker = new EmbeddedBroker(config.mqttEmbeddedListen(), config.dataDir().resolve("moquette"));
+                broker.start();
+                url = broker.url();
+            }
             Topics topics = new Topics(config.mqttTopicPrefix());
             HomeAssistant homeAssistant = config.homeassistantEnabled()
                     ? new HomeAssistant(config.homeassistantPrefix(), topics, VERSION) : null;
@@ -262,13 +275,13 @@ public final class Main {
             mqtt.start();
             bridge.start();
         } catch (IOException | MqttException | RuntimeException e) {
-            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics).close();
+            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock).close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", crypto, config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics);
+        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock);
     }
 
     /** The zone states of the data directory: those zones are known again. */

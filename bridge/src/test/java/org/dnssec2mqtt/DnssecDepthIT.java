@@ -75,6 +75,7 @@ class DnssecDepthIT {
             try (Main.Running bridge = Main.start(config, Clock.systemUTC());
                     MqttRecorder mqtt = new MqttRecorder("tcp://127.0.0.1:" + mqttPort, "dnssec/#")) {
                 try {
+                    mqtt.awaitBridgeListening("dnssec", WAIT); // a request sent before that is lost
                     mqtt.publish("dnssec/_bridge/request/recheck", "example.test", false);
                     JsonObject state = json(mqtt.await(m -> m.topic().equals("dnssec/example.test/state")
                             && json(m).get("serial").getAsLong() == 2 && json(m).has("ds_keytags"), WAIT));
@@ -160,6 +161,7 @@ class DnssecDepthIT {
             try (Main.Running bridge = Main.start(config, Clock.systemUTC());
                     MqttRecorder mqtt = new MqttRecorder("tcp://127.0.0.1:" + mqttPort, "dnssec/#")) {
                 try {
+                    mqtt.awaitBridgeListening("dnssec", WAIT); // a request sent before that is lost
                     mqtt.publish("dnssec/_bridge/request/recheck", "{\"zone\":\"ns.test\",\"transaction\":\"ns\"}", false);
                     JsonObject state = json(mqtt.await(m -> m.topic().equals("dnssec/_bridge/response/recheck")
                             && m.payload().contains("\"transaction\":\"ns\"") && m.payload().contains("\"servers\":3"), WAIT))

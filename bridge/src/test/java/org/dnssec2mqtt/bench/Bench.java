@@ -46,7 +46,7 @@ public final class Bench {
     /** What to run; the defaults are the full benchmark. */
     record Options(int latencyZones, List<Integer> bursts, int stormNotifies, boolean embedded, boolean naive,
             int naiveLatencyZones, int naiveBurst, int naiveStormSeconds, int burstSeconds, boolean restart,
-            Path jar, List<String> bridgeJvmOptions) {
+            int shutdownRuns, Path jar, List<String> bridgeJvmOptions) {
 
         static Options fromEnv(Map<String, String> env) {
             return new Options(
@@ -61,6 +61,7 @@ public final class Bench {
                     intEnv(env, "BENCH_NAIVE_STORM_SECONDS", 15),
                     intEnv(env, "BENCH_BURST_SECONDS", 120),
                     !"false".equals(env.get("BENCH_RESTART")),
+                    intEnv(env, "BENCH_SHUTDOWN_RUNS", 5),
                     findJar(env.get("BENCH_JAR")),
                     env.getOrDefault("BENCH_BRIDGE_JVM_OPTS", "").isBlank() ? List.of()
                             : List.of(env.get("BENCH_BRIDGE_JVM_OPTS").trim().split("\\s+")));
@@ -117,16 +118,21 @@ public final class Bench {
         int zonesTracked;
         double restartOnlineMs = Double.NaN;
         double restartAllStatesS = Double.NaN;
+        final List<Double> shutdownMs = new ArrayList<>();
 
         Run(String name) {
             this.name = name;
         }
 
         double p(double q) {
-            if (latenciesMs.isEmpty()) {
+            return quantile(latenciesMs, q);
+        }
+
+        static double quantile(List<Double> values, double q) {
+            if (values.isEmpty()) {
                 return Double.NaN;
             }
-            List<Double> sorted = latenciesMs.stream().sorted().toList();
+            List<Double> sorted = values.stream().sorted().toList();
             int i = (int) Math.ceil(q * sorted.size()) - 1;
             return sorted.get(Math.max(0, Math.min(i, sorted.size() - 1)));
         }
@@ -167,9 +173,21 @@ public final class Bench {
         }
     }
 
+    /**
+     * Every program the benchmark runs: the servers, and for the naive loop Perl and what
+     * naive-bridge.pl forks. Required before anything starts (skip locally, fail in CI), since a
+     * missing one would otherwise show up only as keys that never arrive.
+     */
+    static List<String> tools(boolean naive) {
+        List<String> tools = new ArrayList<>(List.of("/usr/sbin/nsd", "/usr/sbin/mosquitto"));
+        if (naive) {
+            tools.addAll(List.of("perl", "dig", "mosquitto_pub"));
+        }
+        return tools;
+    }
+
     private List<Run> runAll() throws Exception {
-        Peers.require("/usr/sbin/nsd");
-        Peers.require("/usr/sbin/mosquitto");
+        tools(o.naive()).forEach(Peers::require);
         String load0 = loadAverage();
         long t = System.nanoTime();
         List<Name> all = new ArrayList<>(latencyZones);
@@ -219,16 +237,7 @@ public final class Bench {
         int notifyPort = FreePorts.tcpAndUdp();
         int embeddedPort = FreePorts.tcp();
         String url = mqttUrl != null ? mqttUrl : "tcp://127.0.0.1:" + embeddedPort;
-        Path config = dir.resolve("bench.properties");
-        Files.writeString(config, String.join("\n",
-                "# written by the benchmark",
-                "notify.listen = 127.0.0.1:" + notifyPort,
-                "dns.query-port = " + nsd.port(),
-                "data.dir = " + dir.resolve("data"),
-                mqttUrl != null ? "mqtt.url = " + mqttUrl : "mqtt.embedded.listen = 127.0.0.1:" + embeddedPort,
-                "mqtt.client-id = dnssec2mqtt-bench",
-                "zones." + STORM_ZONE.toString(true) + ".servers = 127.0.0.1:" + auth.port(),
-                ""), StandardCharsets.UTF_8);
+        Path config = writeConfig(dir, notifyPort, mqttUrl, embeddedPort);
         Path log = dir.resolve("bridge.log");
         Subscriber sub = null;
         BridgeProcess bridge = null;
@@ -268,7 +277,52 @@ public final class Bench {
                 sub.close();
             }
         }
+        shutdown(run, mqttUrl, dir, notifyPort, embeddedPort);
         return run;
+    }
+
+    /**
+     * SIGTERM → process exit, the median of {@code o.shutdownRuns()} starts, each on a fresh data dir
+     * with one configured zone: start, wait for online, SIGTERM, time until the process has exited
+     * (after publishing offline and, with the embedded broker, closing its store).
+     */
+    private void shutdown(Run run, String mqttUrl, Path parent, int notifyPort, int embeddedPort) throws Exception {
+        for (int i = 0; i < o.shutdownRuns(); i++) {
+            Path dir = Files.createTempDirectory(parent, "shutdown");
+            String url = mqttUrl != null ? mqttUrl : "tcp://127.0.0.1:" + embeddedPort;
+            Path config = writeConfig(dir, notifyPort, mqttUrl, embeddedPort);
+            Path log = dir.resolve("bridge.log");
+            Subscriber sub = mqttUrl != null ? new Subscriber(url, PREFIX) : null;
+            try (BridgeProcess bridge = new BridgeProcess(o.jar(), config, o.bridgeJvmOptions(), log)) {
+                if (sub == null) {
+                    sub = connectWhenUp(url, bridge, log);
+                }
+                await(sub.onlineFuture(PREFIX), 30, "online state", log);
+                run.shutdownMs.add(bridge.sigtermToExitNanos() / 1e6);
+            } finally {
+                if (sub != null) {
+                    sub.close();
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "bench: SIGTERM -> exit, median of %d: %.0f ms (%s)%n", run.shutdownMs.size(),
+                Run.quantile(run.shutdownMs, 0.5), run.shutdownMs.stream()
+                        .map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
+    }
+
+    /** The bridge's config in {@code dir}: its data in {@code dir/data}, mosquitto or (url null) the embedded broker. */
+    private Path writeConfig(Path dir, int notifyPort, String mqttUrl, int embeddedPort) throws IOException {
+        Path config = dir.resolve("bench.properties");
+        Files.writeString(config, String.join("\n",
+                "# written by the benchmark",
+                "notify.listen = 127.0.0.1:" + notifyPort,
+                "dns.query-port = " + nsd.port(),
+                "data.dir = " + dir.resolve("data"),
+                mqttUrl != null ? "mqtt.url = " + mqttUrl : "mqtt.embedded.listen = 127.0.0.1:" + embeddedPort,
+                "mqtt.client-id = dnssec2mqtt-bench",
+                "zones." + STORM_ZONE.toString(true) + ".servers = 127.0.0.1:" + auth.port(),
+                ""), StandardCharsets.UTF_8);
+        return config;
     }
 
     private Subscriber connectWhenUp(String url, BridgeProcess bridge, Path log) throws Exception {
@@ -544,6 +598,8 @@ public final class Bench {
         row(cols, naive, "4. RSS with " + a.zonesTracked + " zones tracked", "≤ 200 MB", r -> r.rssMiB, "%.0f MiB", null);
         row(cols, naive, "4. heap used / committed", "", r -> r.heapUsedMiB, "%.0f MiB", null, r -> r.heapCommittedMiB);
         row(cols, naive, "4. process start → {\"state\":\"online\"}", "≤ 1.5 s", r -> r.onlineMs, "%.0f ms", null);
+        row(cols, naive, "5. SIGTERM → exit (offline published), median of " + o.shutdownRuns(), "< 1 s",
+                r -> Run.quantile(r.shutdownMs, 0.5), "%.0f ms", null);
         if (!Double.isNaN(a.restartOnlineMs)) {
             row(cols, naive, "restart with " + a.zonesTracked + " zones: → online / → every zone re-checked", "",
                     r -> r.restartOnlineMs, "%.0f ms", null, r -> r.restartAllStatesS * 1000);

@@ -22,7 +22,7 @@ class BenchSmokeIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void runsTheBenchmarkOnTwentyZones() throws Exception {
-        Bench.Options o = new Bench.Options(20, List.of(20), 200, true, true, 5, 20, 3, 30, true,
+        Bench.Options o = new Bench.Options(20, List.of(20), 200, true, true, 5, 20, 3, 30, true, 2,
                 jar(), List.of());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream both = new PrintStream(new Tee(bytes, System.out), true, StandardCharsets.UTF_8);
@@ -39,6 +39,7 @@ class BenchSmokeIT {
             assertTrue(r.storm.newKeySeen(), r.name + "\n" + text);
             assertTrue(r.storm.dnskeyQueries() <= 2, r.name + "\n" + text);
             assertEquals(0, r.storm.duplicates(), r.name + "\n" + text);
+            assertEquals(2, r.shutdownMs.size(), r.name + "\n" + text);
         }
     }
 

@@ -144,6 +144,33 @@ public final class MqttRecorder implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the bridge using {@code prefix} on this broker has subscribed to its requests: a
+     * request published before that is lost (requests are not retained), so a test must call this
+     * before its first request. Asks an unknown command, which the bridge answers with an error
+     * and nothing else, until an answer comes; then forgets the probe's answers. The recorder's
+     * filter must cover {@code <prefix>/_bridge/response/probe}.
+     */
+    public void awaitBridgeListening(String prefix, Duration timeout) {
+        String response = prefix + "/_bridge/response/probe";
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            publish(prefix + "/_bridge/request/probe", "probe", false);
+            try {
+                await(response, Duration.ofMillis(250));
+                break;
+            } catch (AssertionError notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the bridge did not answer a request on " + prefix
+                            + "/_bridge/request/probe within " + timeout + "; received:\n" + dump(), notYet);
+                }
+            }
+        }
+        synchronized (messages) {
+            messages.removeIf(m -> m.topic().equals(response));
+        }
+    }
+
     /** Everything received so far, in arrival order. */
     public List<Received> messages() {
         synchronized (messages) {

@@ -22,6 +22,7 @@ public final class Peers {
             Map.entry("mosquitto", "mosquitto"),
             Map.entry("mosquitto_passwd", "mosquitto"),
             Map.entry("openssl", "openssl"),
+            Map.entry("perl", "perl"),
             Map.entry("mosquitto_pub", "mosquitto-clients"),
             Map.entry("mosquitto_sub", "mosquitto-clients"),
             Map.entry("ldns-keygen", "ldnsutils"),
