@@ -262,9 +262,6 @@ public final class Bridge implements AutoCloseable {
                 if (f.outcome() == null) {
                     return learningFailed(z, f.error(), failures + 1);
                 }
-                if (!f.outcome().events().isEmpty()) {
-                    log.warn("event: zone_unreachable zone={} {}", z.display, f.error());
-                }
                 conclude(z, f.outcome());
                 return new Scheduler.Result(z, Scheduler.Ending.FAILED, false, f.error(), f.state());
             default:
@@ -310,8 +307,12 @@ public final class Bridge implements AutoCloseable {
             registry.update(z, after);
             publisher.publish(after, o.events());
         }
-        for (Event e : o.events()) {
-            log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
+        for (Event e : o.events()) { // one line each: high-priority ones (problems) at WARN
+            if (e.priority() == Event.HIGH) {
+                log.warn("event: {} zone={} {}", e.type(), z.display, e.get("message"));
+            } else {
+                log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
+            }
         }
         if (before == null || !sameButCheckTime(before, after)) {
             writer.save(after);

@@ -240,7 +240,9 @@ public final class Main {
             mqtt = new MqttLink(new MqttLink.Settings(url, config.mqttClientId(), config.mqttUsername(),
                     config.mqttPassword(), config.mqttCaFile()), topics);
             MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant);
-            Checker checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo), clock);
+            ZoneFetcher fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo);
+            fetcher.countQueries(metrics::countQuery);
+            Checker checker = new Checker(config, fetcher, clock);
             KeyLog keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
             bridge = new Bridge(config, registry, checker, publisher, writer, keyLog, metrics);
             MqttLink link = mqtt;
@@ -264,6 +266,11 @@ public final class Main {
             }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
+            listener.countOutcomes(word -> {
+                if (!word.equals("dropped")) {
+                    m.countNotify(Metrics.NotifyResult.valueOf(word.toUpperCase(java.util.Locale.ROOT)));
+                }
+            });
             listener.start();
             StateWriter w = writer;
             NotifyListener l = listener;

@@ -4,11 +4,11 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** IP address literals, parsed without ever asking DNS. */
-final class IpLiteral {
+public final class IpLiteral {
     private IpLiteral() {}
 
     /** The address {@code text} spells, or null when it is not an IPv4 or IPv6 literal. */
-    static InetAddress parseOrNull(String text) {
+    public static InetAddress parseOrNull(String text) {
         if (text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
             // InetAddress.getByName("1.2.3.999") would fall back to a DNS lookup: reject it here
             for (String octet : text.split("\\.")) {

@@ -86,6 +86,7 @@ public final class NotifyListener implements AutoCloseable {
     private final int maxConnectionsPerSource;
     private final int maxQueuedPerSource;
     private final Stats stats = new Stats();
+    private volatile Consumer<String> onOutcome = word -> { };
     /** Per-source queues of accepted requests; {@code ready} lists the sources with work, in turn. */
     private final Map<InetAddress, ArrayDeque<NotifyRequest>> queues = new HashMap<>();
     private final ArrayDeque<InetAddress> ready = new ArrayDeque<>();
@@ -425,7 +426,7 @@ public final class NotifyListener implements AutoCloseable {
      */
     private NotifyHandler.Outcome handle(byte[] packet, int length, InetAddress from, String proto) {
         NotifyHandler.Outcome outcome = handler.handle(packet, length, from);
-        stats.count(outcome);
+        onOutcome.accept(stats.count(outcome));
         NotifyRequest accepted = outcome.accepted();
         if (accepted == null) {
             log.debug("notify source={} proto={} outcome={}", from.getHostAddress(), proto, outcome.reason());
@@ -505,6 +506,14 @@ public final class NotifyListener implements AutoCloseable {
     }
 
     /** Accepted requests waiting for the sink, all sources together. */
+    /**
+     * Told the outcome of every NOTIFY handled (metrics): {@code accepted}, {@code refused},
+     * {@code formerr}, {@code notimp}, {@code notauth}, or {@code dropped} (no reply possible).
+     */
+    public void countOutcomes(Consumer<String> counter) {
+        this.onOutcome = counter;
+    }
+
     public int queued() {
         synchronized (queues) {
             int n = 0;

@@ -14,17 +14,22 @@ final class Stats {
     final AtomicLong connectionsRejected = new AtomicLong();
     final AtomicLong queueDropped = new AtomicLong();
 
-    /** Counts one handler outcome by the rcode word that starts its reason. */
-    void count(NotifyHandler.Outcome outcome) {
+    /** Counts one handler outcome by the rcode word that starts its reason; returns that word. */
+    String count(NotifyHandler.Outcome outcome) {
         String reason = outcome.reason();
         int dash = reason.indexOf('-');
-        switch (dash < 0 ? reason : reason.substring(0, dash)) {
+        String word = dash < 0 ? reason : reason.substring(0, dash);
+        switch (word) {
             case "accepted" -> accepted.incrementAndGet();
             case "refused" -> refused.incrementAndGet();
             case "formerr" -> formerr.incrementAndGet();
             case "notimp" -> notimp.incrementAndGet();
             case "notauth" -> notauth.incrementAndGet();
-            default -> dropped.incrementAndGet();
+            default -> {
+                dropped.incrementAndGet();
+                return "dropped";
+            }
         }
+        return word;
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.config.IpLiteral;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ public final class ZoneFetcher {
     private final boolean tcp;
     private final Executor executor;
     private final Map<String, SimpleResolver> resolvers = new ConcurrentHashMap<>();
+    private volatile java.util.function.IntConsumer onQuery = type -> { };
     private final TcpClient tcpClient = new TcpClient();
     private final org.xbill.DNS.io.IoClientFactory ioClients = tcpClient.factory();
     static final int EDNS_PAYLOAD = 1232;
@@ -207,7 +209,13 @@ public final class ZoneFetcher {
     private record Pending(Name zone, int type, QueryTarget server, boolean recursive,
                            CompletableFuture<Message> answer) {}
 
+    /** Told the type of every query sent, retries included (metrics). */
+    public void countQueries(java.util.function.IntConsumer counter) {
+        this.onQuery = counter;
+    }
+
     private Pending send(Name zone, int type, QueryTarget server, boolean recursive) {
+        onQuery.accept(type);
         Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
         if (!recursive) {
             query.getHeader().unsetFlag(Flags.RD); // we ask authoritative servers
@@ -215,8 +223,8 @@ public final class ZoneFetcher {
         CompletableFuture<Message> answer;
         try {
             answer = resolver(server).sendAsync(query, executor).toCompletableFuture();
-        } catch (RuntimeException e) {
-            // e.g. an unresolvable host name, or dnsjava refusing work while the JVM shuts down
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            // an unresolvable host name, or dnsjava refusing work while the JVM shuts down
             answer = CompletableFuture.failedFuture(e);
         }
         return new Pending(zone, type, server, recursive, answer);
@@ -305,12 +313,28 @@ public final class ZoneFetcher {
         }
     }
 
-    private SimpleResolver resolver(QueryTarget server) {
+    /**
+     * The resolver for {@code server}. Addresses are kept; a host name is looked up again for every
+     * query (so a changed address is followed), and one that does not resolve fails the query
+     * with "cannot resolve host name", never with an unresolved socket address.
+     */
+    private SimpleResolver resolver(QueryTarget server) throws java.net.UnknownHostException {
         String id = server.address() + "/" + server.keyName();
-        TSIG key = server.key();
-        return resolvers.computeIfAbsent(id, k -> {
-            HostPort a = server.address();
-            SimpleResolver r = new SimpleResolver(new InetSocketAddress(a.host(), a.port()));
+        HostPort a = server.address();
+        if (IpLiteral.parseOrNull(a.host()) == null) {
+            return newResolver(a.resolve(), server.key());
+        }
+        SimpleResolver cached = resolvers.get(id);
+        if (cached == null) {
+            cached = newResolver(a.resolve(), server.key());
+            resolvers.put(id, cached);
+        }
+        return cached;
+    }
+
+    private SimpleResolver newResolver(InetSocketAddress address, TSIG key) {
+        {
+            SimpleResolver r = new SimpleResolver(address);
             r.setTCP(tcp);
             r.setTimeout(timeout);
             r.setIoClientFactory(ioClients);
@@ -321,6 +345,6 @@ public final class ZoneFetcher {
                 r.setTSIGKey(key);
             }
             return r;
-        });
+        }
     }
 }

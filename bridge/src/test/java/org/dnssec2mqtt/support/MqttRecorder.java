@@ -100,7 +100,15 @@ public final class MqttRecorder implements AutoCloseable {
                 try {
                     client.connect(options);
                     client.subscribe(filter, 1);
-                    break;
+                    if (user != null || !filter.endsWith("#") || subscriptionWorks()) {
+                        break;
+                    }
+                    // Moquette 0.17 sometimes takes a connection in its first moments but never
+                    // delivers to it: start again
+                    client.disconnect();
+                    if (attempt == 3) {
+                        throw new IllegalStateException("the broker at " + url + " delivers nothing to " + filter);
+                    }
                 } catch (MqttException e) {
                     // Moquette 0.17 now and then drops a connection that arrives while it is still
                     // settling in; a refused login is not retried
@@ -278,6 +286,24 @@ public final class MqttRecorder implements AutoCloseable {
         } catch (MqttException ignored) {
             // Paho threads are gone or going; nothing left to do
         }
+    }
+
+    /** Publishes a probe under the filter and waits for it (then forgets it): the subscription is live. */
+    private boolean subscriptionWorks() throws MqttException {
+        String probe = filter.substring(0, filter.length() - 1).replace("+", "_probe") + "_probe/" + UUID.randomUUID();
+        client.publish(probe, new byte[] {'p'}, 1, false);
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        synchronized (messages) {
+            while (messages.stream().noneMatch(m -> m.topic().equals(probe))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                waitOn(left);
+            }
+            messages.removeIf(m -> m.topic().equals(probe));
+        }
+        return true;
     }
 
     private void record(Received message) {
