@@ -505,7 +505,6 @@ public final class NotifyListener implements AutoCloseable {
         }
     }
 
-    /** Accepted requests waiting for the sink, all sources together. */
     /**
      * Told the outcome of every NOTIFY handled (metrics): {@code accepted}, {@code refused},
      * {@code formerr}, {@code notimp}, {@code notauth}, or {@code dropped} (no reply possible).
@@ -514,6 +513,7 @@ public final class NotifyListener implements AutoCloseable {
         this.onOutcome = counter;
     }
 
+    /** Accepted requests waiting for the sink, all sources together. */
     public int queued() {
         synchronized (queues) {
             int n = 0;
