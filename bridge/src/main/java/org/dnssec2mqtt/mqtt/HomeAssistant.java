@@ -75,7 +75,7 @@ public final class HomeAssistant {
 
     /** {@code <prefix>/status}: Home Assistant's birth ({@code online}) and last will. */
     public String statusTopic() {
-        return prefix + "/status";
+        return Topics.homeAssistantStatus(prefix);
     }
 
     /** True for Home Assistant's birth message: it (re)started and wants discovery again. */
@@ -121,17 +121,13 @@ public final class HomeAssistant {
 
     /** Subscription filter of every discovery config the bridge publishes (read back on connect). */
     public String configFilter() {
-        return prefix + "/+/" + NODE_ID + "/#";
+        return Topics.homeAssistantConfigFilter(prefix, NODE_ID);
     }
 
     /** The zone id ({@link #objectId}) of one of our discovery config topics; null for any other topic. */
     public String objectIdOf(String topic) {
-        String head = prefix + "/";
-        if (!topic.startsWith(head) || !topic.endsWith("/config")) {
-            return null;
-        }
-        String[] parts = topic.substring(head.length()).split("/");
-        if (parts.length != 4 || !parts[1].equals(NODE_ID)) {
+        String[] parts = Topics.homeAssistantConfigParts(prefix, topic);
+        if (parts == null || !parts[1].equals(NODE_ID)) {
             return null;
         }
         for (Entity e : ENTITIES) {
@@ -149,7 +145,7 @@ public final class HomeAssistant {
     }
 
     private String topic(Entity e, String id) {
-        return prefix + "/" + e.component() + "/" + NODE_ID + "/" + id + "_" + e.suffix() + "/config";
+        return Topics.homeAssistantConfig(prefix, e.component(), NODE_ID, id + "_" + e.suffix());
     }
 
     /**

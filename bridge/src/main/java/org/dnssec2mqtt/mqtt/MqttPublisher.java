@@ -301,7 +301,7 @@ public final class MqttPublisher implements Publisher {
                 continue;
             }
             boolean state = e.getKey().endsWith("/state");
-            boolean key = e.getKey().contains("/keys/");
+            boolean key = topics.isKey(e.getKey());
             if (!state && !key) {
                 continue;
             }

@@ -125,4 +125,40 @@ public final class Topics {
         }
         return sb == null ? zone : sb.toString();
     }
+
+    // ---- Home Assistant's discovery topics (under its own prefix, homeassistant.prefix) ----
+
+    /** {@code <haPrefix>/status}: Home Assistant's birth ({@code online}) and last will. */
+    public static String homeAssistantStatus(String haPrefix) {
+        return haPrefix + "/status";
+    }
+
+    /** {@code <haPrefix>/<component>/<node id>/<object id>/config}: one entity's discovery config, retained. */
+    public static String homeAssistantConfig(String haPrefix, String component, String nodeId, String objectId) {
+        return haPrefix + "/" + component + "/" + nodeId + "/" + objectId + "/config";
+    }
+
+    /** Subscription filter of every discovery config of {@code nodeId}. */
+    public static String homeAssistantConfigFilter(String haPrefix, String nodeId) {
+        return haPrefix + "/+/" + nodeId + "/#";
+    }
+
+    /**
+     * The parts {@code [component, node id, object id]} of a discovery config topic under
+     * {@code haPrefix}; null for any other topic.
+     */
+    public static String[] homeAssistantConfigParts(String haPrefix, String topic) {
+        String head = haPrefix + "/";
+        if (!topic.startsWith(head) || !topic.endsWith("/config")) {
+            return null;
+        }
+        String[] parts = topic.substring(head.length()).split("/");
+        return parts.length == 4 ? new String[] {parts[0], parts[1], parts[2]} : null;
+    }
+
+    /** True for one of the bridge's own key topics. */
+    public boolean isKey(String topic) {
+        String level = zoneLevelOf(topic);
+        return level != null && topic.startsWith(prefix + "/" + level + "/keys/");
+    }
 }

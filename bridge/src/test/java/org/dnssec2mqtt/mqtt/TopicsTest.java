@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import org.dnssec2mqtt.zone.Zones;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,5 +40,23 @@ class TopicsTest {
         assertEquals("recheck", t.commandOf("dnssec/_bridge/request/recheck"));
         assertNull(t.commandOf("dnssec/example.com/state"));
         assertEquals("home/dns/_bridge/state", new Topics("home/dns").bridgeState());
+    }
+
+    @Test
+    void ownRetainedTopicsAreToldApartFromEverythingElse() {
+        Topics t = new Topics("home/dnssec");
+        assertEquals("example.com", t.zoneLevelOf("home/dnssec/example.com/keys/12345"));
+        assertEquals("0%2F25.2.0.192.in-addr.arpa", t.zoneLevelOf("home/dnssec/0%2F25.2.0.192.in-addr.arpa/state"));
+        assertEquals("example.com", t.zoneLevelOf("home/dnssec/example.com/servers/127.0.0.1:53"));
+        assertEquals(null, t.zoneLevelOf("home/dnssec/example.com/events"));
+        assertEquals(null, t.zoneLevelOf("home/dnssec/_bridge/state"));
+        assertEquals(null, t.zoneLevelOf("dnssec/example.com/state"));
+        assertEquals(true, t.isKey("home/dnssec/example.com/keys/12345-2"));
+        assertEquals(false, t.isKey("home/dnssec/example.com/state"));
+        assertEquals("homeassistant/sensor/dnssec2mqtt/example_com_keys/config",
+                Topics.homeAssistantConfig("homeassistant", "sensor", "dnssec2mqtt", "example_com_keys"));
+        assertEquals(List.of("sensor", "dnssec2mqtt", "example_com_keys"), List.of(
+                Topics.homeAssistantConfigParts("homeassistant", "homeassistant/sensor/dnssec2mqtt/example_com_keys/config")));
+        assertEquals(null, Topics.homeAssistantConfigParts("homeassistant", "homeassistant/status"));
     }
 }
