@@ -1,14 +1,8 @@
 package org.dnssec2mqtt.mqtt;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,8 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -179,7 +171,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             o.setPassword(settings.password().toCharArray());
         }
         if (settings.caFile() != null) {
-            o.setSocketFactory(sslContext(settings.caFile()).getSocketFactory());
+            o.setSocketFactory(Tls.trusting(settings.caFile()).getSocketFactory());
         }
         return o;
     }
@@ -491,27 +483,6 @@ public final class MqttLink implements Outbox, AutoCloseable {
             log.debug("mqtt: close: {}", e.getMessage());
         }
         sessionThread.shutdownNow();
-    }
-
-    private static SSLContext sslContext(Path caFile) throws IOException {
-        try (InputStream in = Files.newInputStream(caFile)) {
-            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-            ks.load(null, null);
-            int i = 0;
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca" + i++, c);
-            }
-            if (i == 0) {
-                throw new IOException("mqtt.ca-file: no certificate in " + caFile);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (GeneralSecurityException e) {
-            throw new IOException("mqtt.ca-file: cannot use " + caFile + ": " + e.getMessage(), e);
-        }
     }
 
     private final class Callback implements MqttCallbackExtended {
