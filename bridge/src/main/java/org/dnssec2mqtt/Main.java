@@ -214,7 +214,10 @@ public final class Main {
         long t0 = System.nanoTime();
         // before anything touches data.dir (the embedded broker's store lives in it)
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
-        String crypto = org.dnssec2mqtt.crypto.CryptoProvider.install(config.cryptoProvider());
+        // loading the native provider takes a few hundred ms: meanwhile the broker starts
+        java.util.concurrent.CompletableFuture<String> crypto = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> org.dnssec2mqtt.crypto.CryptoProvider.install(config.cryptoProvider()),
+                r -> Scheduler.daemon("crypto").newThread(r).start());
         EmbeddedBroker broker = null;
         String url = config.mqttUrl();
         Bridge bridge = null;
@@ -265,6 +268,7 @@ public final class Main {
                 mqtt.subscribe(homeAssistant.statusTopic()); // its birth message asks for discovery again
             }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
+            crypto.join(); // before any signature is checked
             listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
             listener.countOutcomes(word -> {
                 if (!word.equals("dropped")) {
@@ -287,7 +291,7 @@ public final class Main {
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
-                broker == null ? "" : " (embedded)", crypto, config.zones().size(), bridge.knownZones());
+                broker == null ? "" : " (embedded)", crypto.join(), config.zones().size(), bridge.knownZones());
         return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock);
     }
 

@@ -93,8 +93,38 @@ public final class StateStore {
 
     /** Several zones' states, each file written and flushed, the directory synced once. */
     public void saveAll(List<ZoneState> states) throws IOException {
+        saveAll(states, Runnable::run);
+    }
+
+    /**
+     * {@link #saveAll} with the files written (and flushed) on {@code executor}'s threads at once:
+     * the file system commits concurrent flushes together in one journal commit, so a batch costs
+     * about one disk round trip instead of one per zone.
+     */
+    public void saveAll(List<ZoneState> states, java.util.concurrent.Executor executor) throws IOException {
+        List<java.util.concurrent.CompletableFuture<Void>> writes = new ArrayList<>(states.size());
         for (ZoneState s : states) {
-            write(s);
+            writes.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    write(s);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, executor));
+        }
+        IOException failed = null;
+        for (java.util.concurrent.CompletableFuture<Void> w : writes) {
+            try {
+                w.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failed == null) {
+                    failed = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause()
+                            : new IOException(e.getCause() == null ? "write failed" : e.getCause().getMessage(), e.getCause());
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
         }
         syncDirectory();
     }

@@ -22,6 +22,7 @@ public final class StateWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateWriter.class);
     private static final long FIRST_RETRY_MS = 500;
     private static final long MAX_RETRY_MS = 30_000;
+    private static final int WRITERS = 8;
 
     /** A pending delete (forget) of a zone's state. */
     private static final Object DELETE = new Object();
@@ -30,6 +31,9 @@ public final class StateWriter implements AutoCloseable {
     /** zone → latest ZoneState or DELETE; guarded by this. */
     private final Map<String, Object> pending = new LinkedHashMap<>();
     private final Thread thread;
+    /** Writes the files of one batch at once (see {@link StateStore#saveAll(List, java.util.concurrent.Executor)}). */
+    private final java.util.concurrent.ExecutorService writers =
+            java.util.concurrent.Executors.newFixedThreadPool(WRITERS, Scheduler.daemon("state-write"));
     private boolean closing;
     private boolean writing;
     private long failures;
@@ -138,7 +142,7 @@ public final class StateWriter implements AutoCloseable {
                     states.add((ZoneState) e.getValue());
                 }
             }
-            store.saveAll(states);
+            store.saveAll(states, writers);
             return null;
         } catch (IOException e) {
             log.debug("state: write failed", e);
@@ -183,5 +187,6 @@ public final class StateWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        writers.shutdown();
     }
 }
