@@ -91,6 +91,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final Deque<Out> queue = new ArrayDeque<>();
     /** Guarded by {@link #queue}: the sender may send (connected, retained queue purged). */
     private boolean sending;
+    /** Guarded by {@link #queue}: how many of its messages are events (not retained). */
+    private int queuedEvents;
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
@@ -260,9 +262,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
                 return; // the reconcile after the next connect publishes it
             }
             if (!m.retained()) {
-                long events = queue.stream().filter(o -> !o.retained()).count();
-                if (events >= MAX_PARKED_EVENTS) {
+                if (queuedEvents >= MAX_PARKED_EVENTS) {
                     queue.stream().filter(o -> !o.retained()).findFirst().ifPresent(queue::remove);
+                    queuedEvents--;
                     long n = droppedEvents.incrementAndGet();
                     if (n == 1 || n % 1000 == 0) {
                         log.warn("mqtt: broker away too long; {} events dropped so far (queue holds {})",
@@ -271,6 +273,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
                 }
             }
             queue.addLast(m);
+            if (!m.retained()) {
+                queuedEvents++;
+            }
             queue.notifyAll();
         }
     }
@@ -291,6 +296,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
                     return;
                 }
                 m = queue.pollFirst();
+                if (!m.retained()) {
+                    queuedEvents--;
+                }
             }
             try {
                 inFlight.acquire();
@@ -326,6 +334,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         }
         synchronized (queue) {
             queue.addFirst(m);
+            queuedEvents++;
             if (client.isConnected()) {
                 queue.notifyAll();
             } else {
