@@ -304,8 +304,23 @@ public final class Bridge implements AutoCloseable {
         if (f.outcome() == null) {
             return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, f.error(), z.state());
         }
+        if (f.outcome().events().isEmpty() && f.state().equals(z.state())) {
+            // not due yet after all (a timer may fire a little early): nothing to publish or save
+            setRolloverTimer(z, f.state());
+            return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, null, f.state());
+        }
         boolean changed = conclude(z, f.outcome());
         return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, changed, null, f.state());
+    }
+
+    /** Sets the zone's rollover timer for the next step of {@code s}, or clears it. */
+    private void setRolloverTimer(TrackedZone z, ZoneState s) {
+        Instant due = s.signals().rolloverDue();
+        if (due == null) {
+            scheduler.notDue(z);
+        } else {
+            scheduler.dueIn(z, Duration.between(checker.now(), due));
+        }
     }
 
     private Scheduler.Result check(TrackedZone z, boolean force, int failures) {
@@ -379,12 +394,7 @@ public final class Bridge implements AutoCloseable {
             before = z.state();
             registry.update(z, after);
             publisher.publish(after, o.events());
-            Instant due = after.signals().rolloverDue();
-            if (due == null) {
-                scheduler.notDue(z);
-            } else {
-                scheduler.dueIn(z, Duration.between(checker.now(), due));
-            }
+            setRolloverTimer(z, after);
         }
         for (Event e : o.events()) {
             log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));

@@ -359,7 +359,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         Slot s = slots.computeIfAbsent(z, k -> new Slot());
-        long ms = Math.max(0, delay.toMillis());
+        long ms = Math.max(0, (delay.toNanos() + 999_999) / 1_000_000); // never before the step is due
         synchronized (s) {
             if (s.due != null) {
                 if (!s.due.isDone() && Math.abs(s.due.getDelay(TimeUnit.MILLISECONDS) - ms) < 1000) {
