@@ -174,6 +174,34 @@ class BridgeFlowTest {
     }
 
     @Test
+    void aStepThatFellDueWhileTheBridgeWasDownIsAnnouncedOnceAtStartUp() throws Exception {
+        ShiftedClock clock = new ShiftedClock();
+        DemoZone zone = knownZoneWithNewKsk("rollover.margin = 1m\n", clock);
+        DemoZone.Key fresh = zone.keys().get(2);
+        java.time.Instant due = bridge.registry().get(ZONE).state().signals().rolloverDue();
+        assertTrue(writer.flush(Duration.ofSeconds(5)));
+        Config config = config("dns.resolver = 127.0.0.1:" + auth.port() + "\nrollover.margin = 1m\n");
+        bridge.close();
+        writer.close();
+
+        // down past the step; the new bridge's start-up check announces it
+        clock.ahead = Duration.between(java.time.Instant.now(), due).plusMinutes(10);
+        ZoneRegistry registry = new ZoneRegistry(config);
+        for (ZoneState s : new StateStore(config.dataDir()).loadAll()) {
+            registry.restore(org.dnssec2mqtt.zone.Zones.parse(s.zone()), s);
+        }
+        writer = new StateWriter(new StateStore(config.dataDir()));
+        bridge = new Bridge(config, registry, realChecker(config, clock), recorder, writer, null,
+                new org.dnssec2mqtt.metrics.Metrics("test", List::of, Clock.systemUTC()));
+        bridge.start();
+        Published p = next();
+        assertEquals(fresh.tag(), event(p, "ds_submit_ready").get("keytag"));
+        assertEquals(due, event(p, "ds_submit_ready").get("ready_at"));
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        assertFalse(types(next()).contains("ds_submit_ready"), "announced once");
+    }
+
+    @Test
     void knotsKskSubmissionCarriesTheDsOfThatKeyUntilTheParentServesIt() throws Exception {
         DemoZone zone = knownZoneWithNewKsk("", Clock.systemUTC());
         DemoZone.Key fresh = zone.keys().get(2);
