@@ -202,6 +202,36 @@ class BridgeFlowTest {
     }
 
     @Test
+    void knotsSignalsGoThroughTheListenerWithoutANotify() throws Exception {
+        auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
+        DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
+        auth.add(zone);
+        zone.addKey(true, true);
+        zone.addKey(false, true);
+        Config config = config(""); // no servers anywhere: 127.0.0.1 at dns.query-port
+        bridge(config, realChecker(config)).start();
+        java.util.concurrent.atomic.AtomicInteger republished = new java.util.concurrent.atomic.AtomicInteger();
+        KnotListener knot = new KnotListener(bridge, republished::incrementAndGet);
+        assertEquals(java.util.Map.of("knot_dbus", "disconnected", "knot_dbus_problem", "not connected yet"),
+                knot.onlineFields());
+
+        knot.zoneUpdated(ZONE, zone.signed().serial());
+        Published p = next();
+        assertEquals(List.of("zone_added"), types(p));
+        assertEquals("127.0.0.1:" + auth.port(), p.state().server());
+        long queries = auth.queries();
+        knot.zoneUpdated(ZONE, zone.signed().serial());
+        assertEquals(1, bridge.skippedNotifies(), "the serial last checked costs no query, as for a NOTIFY");
+        assertEquals(queries, auth.queries());
+
+        knot.busState(org.dnssec2mqtt.signals.KnotSignals.CONNECTED, null);
+        assertEquals(java.util.Map.of("knot_dbus", "connected"), knot.onlineFields());
+        knot.busState(org.dnssec2mqtt.signals.KnotSignals.DISCONNECTED, "the bus closed it; retrying in 1s");
+        assertEquals("the bus closed it; retrying in 1s", knot.onlineFields().get("knot_dbus_problem"));
+        assertEquals(2, republished.get(), "each change republishes the bridge state");
+    }
+
+    @Test
     void knotsKskSubmissionCarriesTheDsOfThatKeyUntilTheParentServesIt() throws Exception {
         DemoZone zone = knownZoneWithNewKsk("", Clock.systemUTC());
         DemoZone.Key fresh = zone.keys().get(2);
