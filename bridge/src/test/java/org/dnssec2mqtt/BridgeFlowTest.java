@@ -122,13 +122,20 @@ class BridgeFlowTest {
         return new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300, digest, k.record()).rdataToString();
     }
 
-    /** A zone with an active KSK and ZSK and a second, stand-by KSK; known to the bridge after its first NOTIFY. */
-    DemoZone knownZoneWithNewKsk(String extraConfig, Clock clock) throws Exception {
+    /** The zone with an active KSK and ZSK, served by {@link #auth} on loopback. */
+    DemoZone servedZone() throws Exception {
         auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
         DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
         auth.add(zone);
-        DemoZone.Key ksk = zone.addKey(true, true);
+        zone.addKey(true, true);
         zone.addKey(false, true);
+        return zone;
+    }
+
+    /** A zone with an active KSK and ZSK and a second, stand-by KSK; known to the bridge after its first NOTIFY. */
+    DemoZone knownZoneWithNewKsk(String extraConfig, Clock clock) throws Exception {
+        DemoZone zone = servedZone();
+        DemoZone.Key ksk = zone.keys().get(0);
         zone.addKey(true, false);
         auth.parentDs(ZONE, List.of(new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300,
                 org.xbill.DNS.DNSSEC.Digest.SHA256, ksk.record())));
@@ -203,11 +210,7 @@ class BridgeFlowTest {
 
     @Test
     void knotsSignalsGoThroughTheListenerWithoutANotify() throws Exception {
-        auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
-        DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
-        auth.add(zone);
-        zone.addKey(true, true);
-        zone.addKey(false, true);
+        DemoZone zone = servedZone();
         Config config = config(""); // no servers anywhere: 127.0.0.1 at dns.query-port
         bridge(config, realChecker(config)).start();
         java.util.concurrent.atomic.AtomicInteger republished = new java.util.concurrent.atomic.AtomicInteger();
@@ -329,11 +332,7 @@ class BridgeFlowTest {
 
     @Test
     void aNotifiedZoneIsCheckedPublishedOnceAndSaved() throws Exception {
-        auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
-        DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
-        auth.add(zone);
-        zone.addKey(true, true);
-        zone.addKey(false, true);
+        DemoZone zone = servedZone();
         Config config = config("");
         bridge(config, realChecker(config)).start();
         bridge.onNotify(new NotifyRequest(ZONE, Type.SOA, null, InetAddress.getLoopbackAddress(), null));
