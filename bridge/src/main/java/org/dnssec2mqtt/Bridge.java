@@ -2,6 +2,7 @@ package org.dnssec2mqtt;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -124,24 +125,82 @@ public final class Bridge implements AutoCloseable {
     /** An accepted NOTIFY (called on the listener's thread: must not block). */
     public void onNotify(NotifyRequest n) {
         String source = n.source().getHostAddress();
-        TrackedZone z = registry.learn(n.zone(),
-                QueryTarget.unsigned(new HostPort(source, config.dnsQueryPort())));
+        trigger(n.zone(), n.serial(), QueryTarget.unsigned(new HostPort(source, config.dnsQueryPort())),
+                "notify:" + source, "notify: zone={} source=" + source);
+    }
+
+    /**
+     * A signer says the zone has a new serial without a NOTIFY (Knot's {@code zone_updated}): the
+     * same as a NOTIFY from the signer's host. A zone not known yet is asked at its configured
+     * servers, else {@code dns.servers}, else 127.0.0.1 at {@code dns.query-port} (the signer runs on
+     * this host). Must not block.
+     *
+     * @param serial the new serial; null when not given
+     * @param source who said so ({@code knot})
+     */
+    public void onSignal(Name zone, Long serial, String source) {
+        trigger(zone, serial, signerTarget(), source, source + ": zone={}");
+    }
+
+    /**
+     * A signer asks for the DS of a new KSK at the parent (Knot's {@code zone_ksk_submission}): a
+     * full check, then {@code ksk_submission} with that key's DS as the check found it, and the
+     * zone's {@code ds_submission_pending} until the parent serves it. Must not block.
+     */
+    public void onKskSubmission(Name zone, int keytag, String keyId, String source) {
+        signal(zone, new Checker.KskSubmission(keytag, keyId, source), source);
+    }
+
+    /**
+     * The signer's own DNSSEC validation of the zone failed (Knot's {@code zone_dnssec_invalid}):
+     * {@code dnssec_invalid}, the zone in error until a full check of a newer serial validates
+     * ({@code dnssec_valid}). Must not block.
+     */
+    public void onSignerInvalid(Name zone, String reason, String source) {
+        signal(zone, new Checker.SignerInvalid(reason, source), source);
+    }
+
+    private void signal(Name zone, Checker.Signal signal, String source) {
+        TrackedZone z = learn(zone, signerTarget(), source + ": zone={}");
+        if (z != null) {
+            checker.signal(z, signal);
+            scheduler.schedule(z, Cause.SIGNAL, source);
+        }
+    }
+
+    /** Where a zone a signer on this host tells of is asked when nothing configures it. */
+    private QueryTarget signerTarget() {
+        return config.dnsServers().isEmpty() ? QueryTarget.unsigned(new HostPort("127.0.0.1", config.dnsQueryPort()))
+                : null; // Checker.targets: dns.servers
+    }
+
+    /** A new serial (or none known) for {@code zone}: a check, unless it is the serial last checked. */
+    private void trigger(Name zone, Long serial, QueryTarget from, String source, String logPrefix) {
+        TrackedZone z = learn(zone, from, logPrefix);
         if (z == null) {
-            long c = capped.incrementAndGet();
-            if (c == 1 || c % 1000 == 0) {
-                log.warn("notify: zone={} source={} ignored: {} zones learned from NOTIFY are still unconfirmed"
-                        + " ({} ignored so far); configure zones.<zone>.servers for large fleets",
-                        Zones.display(n.zone()), source, ZoneRegistry.MAX_UNCONFIRMED, c);
-            }
             return;
         }
         ZoneState s = z.state();
-        if (n.serial() != null && s != null && z.confirmed() && s.reachable() && s.serial() == n.serial()) {
+        if (serial != null && s != null && z.confirmed() && s.reachable() && s.serial() == serial) {
             // contract: a NOTIFY for the serial we already checked costs no query at all
             skippedNotifies.incrementAndGet();
             return;
         }
-        scheduler.schedule(z, Cause.NOTIFY, "notify:" + source);
+        scheduler.schedule(z, Cause.NOTIFY, source);
+    }
+
+    /** The zone, learned if new; null (and a warning now and then) when too many are unconfirmed. */
+    private TrackedZone learn(Name zone, QueryTarget from, String logPrefix) {
+        TrackedZone z = registry.learn(zone, from);
+        if (z == null) {
+            long c = capped.incrementAndGet();
+            if (c == 1 || c % 1000 == 0) {
+                log.warn(logPrefix + " ignored: {} zones learned from NOTIFY are still unconfirmed"
+                        + " ({} ignored so far); configure zones.<zone>.servers for large fleets",
+                        Zones.display(zone), ZoneRegistry.MAX_UNCONFIRMED, c);
+            }
+        }
+        return z;
     }
 
     /**
@@ -228,13 +287,39 @@ public final class Bridge implements AutoCloseable {
         long t0 = System.nanoTime();
         Scheduler.Result r = null;
         try {
-            r = check(z, force, failures);
+            r = cause == Cause.ROLLOVER && !force ? reevaluate(z) : check(z, force, failures);
             return r;
         } finally {
             completed.incrementAndGet();
-            Metrics.CheckResult result = r == null || !r.ok() ? Metrics.CheckResult.FAILED
+            boolean ok = r != null && (r.ok() || r.ending() == Scheduler.Ending.SKIPPED);
+            Metrics.CheckResult result = !ok ? Metrics.CheckResult.FAILED
                     : r.changed() ? Metrics.CheckResult.CHANGED : Metrics.CheckResult.OK;
             metrics.countCheck(Metrics.CheckCause.valueOf(cause.name()), result, Duration.ofNanos(System.nanoTime() - t0));
+        }
+    }
+
+    /** A rollover step fell due: what is known, evaluated again without a query. */
+    private Scheduler.Result reevaluate(TrackedZone z) {
+        Checker.Found f = checker.reevaluate(z);
+        if (f.outcome() == null) {
+            return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, f.error(), z.state());
+        }
+        if (f.outcome().events().isEmpty() && f.state().equals(z.state())) {
+            // not due yet after all (a timer may fire a little early): nothing to publish or save
+            setRolloverTimer(z, f.state());
+            return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, null, f.state());
+        }
+        boolean changed = conclude(z, f.outcome());
+        return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, changed, null, f.state());
+    }
+
+    /** Sets the zone's rollover timer for the next step of {@code s}, or clears it. */
+    private void setRolloverTimer(TrackedZone z, ZoneState s) {
+        Instant due = s.signals().rolloverDue();
+        if (due == null) {
+            scheduler.notDue(z);
+        } else {
+            scheduler.dueIn(z, Duration.between(checker.now(), due));
         }
     }
 
@@ -306,6 +391,7 @@ public final class Bridge implements AutoCloseable {
             before = z.state();
             registry.update(z, after);
             publisher.publish(after, o.events());
+            setRolloverTimer(z, after);
         }
         for (Event e : o.events()) { // one line each: high-priority ones (problems) at WARN
             if (e.priority() == Event.HIGH) {
@@ -331,7 +417,7 @@ public final class Bridge implements AutoCloseable {
         ZoneState bAtA = new ZoneState(b.zone(), b.serial(), b.server(), a.checkedAt(), b.changedAt(), b.reachable(),
                 b.status(), b.problem(), b.keys(), b.validation(), b.rrsigExpires(), b.rrsigAlert(), b.rrsigAlertedAt(),
                 b.soaExpire(), b.serialChangedAt(), b.stale(), b.cds(), b.cdnskey(), b.parentDs(), b.dsValidated(),
-                a.servers());
+                a.servers(), b.dnskeyRrsigExpires(), b.soaRrsigExpires(), b.signals());
         if (!bAtA.equals(a) || a.servers().size() != b.servers().size()) {
             return false;
         }

@@ -31,6 +31,7 @@ import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.MqttPublisher;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.signals.DsSubmitCommand;
+import org.dnssec2mqtt.signals.KnotDbus;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
@@ -161,9 +162,11 @@ public final class Main {
         private final ExecutorService dnsIo;
         public final Metrics metrics;
         private final DataDirLock lock;
+        private final KnotDbus knot;
 
         Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
-                ExecutorService dnsIo, Metrics metrics, DataDirLock lock) {
+                ExecutorService dnsIo, Metrics metrics, DataDirLock lock, KnotDbus knot) {
+            this.knot = knot;
             this.metrics = metrics;
             this.lock = lock;
             this.bridge = bridge;
@@ -179,6 +182,9 @@ public final class Main {
         public void close() {
             if (listener != null) {
                 listener.close();
+            }
+            if (knot != null) {
+                knot.close();
             }
             if (metrics != null) {
                 metrics.close();
@@ -225,6 +231,7 @@ public final class Main {
         NotifyListener listener = null;
         StateWriter writer = null;
         Metrics metrics = null;
+        KnotDbus knot = null;
         ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
             if (url == null) {
@@ -249,6 +256,11 @@ public final class Main {
             KeyLog keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
             bridge = new Bridge(config, registry, checker, publisher, writer, keyLog, metrics);
             MqttLink link = mqtt;
+            KnotListener knotListener = null;
+            if (config.knotDbus() != null) {
+                knotListener = new KnotListener(bridge, link::republishOnline);
+                mqtt.onlineFields(knotListener::onlineFields);
+            }
             Commands commands = new Commands(bridge, (command, response) ->
                     link.send(topics.response(command), Json.object(response)));
             mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant));
@@ -285,14 +297,18 @@ public final class Main {
             metrics.registerQueue("state", w::pending);
             mqtt.start();
             bridge.start();
+            if (knotListener != null) {
+                knot = new KnotDbus(config.knotDbus(), System.getenv(), knotListener);
+                knot.start();
+            }
         } catch (IOException | MqttException | RuntimeException e) {
-            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock).close();
+            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot).close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", crypto.join(), config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock);
+        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot);
     }
 
     /** The zone states of the data directory: those zones are known again. */

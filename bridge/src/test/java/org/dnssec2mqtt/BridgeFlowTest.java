@@ -25,6 +25,7 @@ import org.dnssec2mqtt.flow.StateStore;
 import org.dnssec2mqtt.flow.StateWriter;
 import org.dnssec2mqtt.flow.TrackedZone;
 import org.dnssec2mqtt.flow.ZoneRegistry;
+import org.dnssec2mqtt.mqtt.Payloads;
 import org.dnssec2mqtt.support.LogCapture;
 import org.dnssec2mqtt.support.TestConfig;
 import org.dnssec2mqtt.zone.Event;
@@ -80,8 +81,209 @@ class BridgeFlowTest {
     }
 
     Checker realChecker(Config config) {
+        return realChecker(config, Clock.systemUTC());
+    }
+
+    Checker realChecker(Config config, Clock clock) {
         return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(),
-                Executors.newFixedThreadPool(2)), Clock.systemUTC());
+                Executors.newFixedThreadPool(2)), clock);
+    }
+
+    /** The system clock moved forward by {@link #ahead}: rollover steps come due without waiting for TTLs. */
+    static final class ShiftedClock extends Clock {
+        volatile Duration ahead = Duration.ZERO;
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return java.time.Instant.now().plus(ahead);
+        }
+    }
+
+    static List<String> types(Published p) {
+        return p.events().stream().map(Event::type).toList();
+    }
+
+    static Event event(Published p, String type) {
+        return p.events().stream().filter(e -> e.type().equals(type)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + type + " among " + types(p)));
+    }
+
+    static String ds(DemoZone.Key k, int digest) {
+        return new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300, digest, k.record()).rdataToString();
+    }
+
+    /** The zone with an active KSK and ZSK, served by {@link #auth} on loopback. */
+    DemoZone servedZone() throws Exception {
+        auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
+        DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
+        auth.add(zone);
+        zone.addKey(true, true);
+        zone.addKey(false, true);
+        return zone;
+    }
+
+    /** A zone with an active KSK and ZSK and a second, stand-by KSK; known to the bridge after its first NOTIFY. */
+    DemoZone knownZoneWithNewKsk(String extraConfig, Clock clock) throws Exception {
+        DemoZone zone = servedZone();
+        DemoZone.Key ksk = zone.keys().get(0);
+        zone.addKey(true, false);
+        auth.parentDs(ZONE, List.of(new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300,
+                org.xbill.DNS.DNSSEC.Digest.SHA256, ksk.record())));
+        Config config = config("dns.resolver = 127.0.0.1:" + auth.port() + "\n" + extraConfig);
+        bridge(config, realChecker(config, clock)).start();
+        bridge.onNotify(new NotifyRequest(ZONE, Type.SOA, null, InetAddress.getLoopbackAddress(), null));
+        assertEquals(List.of("zone_added"), types(next()));
+        return zone;
+    }
+
+    @Test
+    void aRolloverStepFiresOnItsTimerWithoutAQueryAndOnlyOnce() throws Exception {
+        ShiftedClock clock = new ShiftedClock();
+        DemoZone zone = knownZoneWithNewKsk("rollover.margin = 1m\n", clock);
+        DemoZone.Key fresh = zone.keys().get(2);
+        ZoneState s = bridge.registry().get(ZONE).state();
+        assertEquals(List.of(fresh.tag()), s.signals().awaitingDsSubmit(), "the new KSK waits for its DNSKEY TTL plus the margin");
+        java.time.Instant due = s.signals().rolloverDue();
+        assertEquals(s.keys().stream().filter(k -> k.keytag() == fresh.tag()).findFirst().orElseThrow().firstSeen()
+                .plusSeconds(300).plus(Duration.ofMinutes(1)), due);
+        assertEquals(due, Payloads.zoneState(s).get("rollover_due"));
+
+        // time moves on to 1.5 s before the step; a check then finds it not due yet
+        clock.ahead = Duration.between(java.time.Instant.now(), due).minusMillis(1500);
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        Published early = next();
+        assertFalse(types(early).contains("ds_submit_ready"), types(early).toString());
+        long queries = auth.queries();
+
+        // the scheduler's timer re-evaluates the zone when the step is due: no query for it
+        Published ready = next();
+        Event e = event(ready, "ds_submit_ready");
+        assertEquals(queries, auth.queries(), "the timer asks no server");
+        assertEquals(fresh.tag(), e.get("keytag"));
+        assertEquals(ds(fresh, org.xbill.DNS.DNSSEC.Digest.SHA256), e.get("ds_sha256"));
+        assertEquals(Event.HIGH, e.priority());
+        assertEquals(List.of(), ready.state().signals().awaitingDsSubmit());
+        assertFalse(Payloads.zoneState(ready.state()).containsKey("rollover_due"));
+
+        // once per key and step: the next check does not say it again
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        assertFalse(types(next()).contains("ds_submit_ready"));
+    }
+
+    @Test
+    void aStepThatFellDueWhileTheBridgeWasDownIsAnnouncedOnceAtStartUp() throws Exception {
+        ShiftedClock clock = new ShiftedClock();
+        DemoZone zone = knownZoneWithNewKsk("rollover.margin = 1m\n", clock);
+        DemoZone.Key fresh = zone.keys().get(2);
+        java.time.Instant due = bridge.registry().get(ZONE).state().signals().rolloverDue();
+        assertTrue(writer.flush(Duration.ofSeconds(5)));
+        Config config = config("dns.resolver = 127.0.0.1:" + auth.port() + "\nrollover.margin = 1m\n");
+        bridge.close();
+        writer.close();
+
+        // down past the step; the new bridge's start-up check announces it
+        clock.ahead = Duration.between(java.time.Instant.now(), due).plusMinutes(10);
+        ZoneRegistry registry = new ZoneRegistry(config);
+        for (ZoneState s : new StateStore(config.dataDir()).loadAll()) {
+            registry.restore(org.dnssec2mqtt.zone.Zones.parse(s.zone()), s);
+        }
+        writer = new StateWriter(new StateStore(config.dataDir()));
+        bridge = new Bridge(config, registry, realChecker(config, clock), recorder, writer, null,
+                new org.dnssec2mqtt.metrics.Metrics("test", List::of, Clock.systemUTC()));
+        bridge.start();
+        Published p = next();
+        assertEquals(fresh.tag(), event(p, "ds_submit_ready").get("keytag"));
+        assertEquals(due, event(p, "ds_submit_ready").get("ready_at"));
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        assertFalse(types(next()).contains("ds_submit_ready"), "announced once");
+    }
+
+    @Test
+    void knotsSignalsGoThroughTheListenerWithoutANotify() throws Exception {
+        DemoZone zone = servedZone();
+        Config config = config(""); // no servers anywhere: 127.0.0.1 at dns.query-port
+        bridge(config, realChecker(config)).start();
+        java.util.concurrent.atomic.AtomicInteger republished = new java.util.concurrent.atomic.AtomicInteger();
+        KnotListener knot = new KnotListener(bridge, republished::incrementAndGet);
+        assertEquals(java.util.Map.of("knot_dbus", "disconnected", "knot_dbus_problem", "not connected yet"),
+                knot.onlineFields());
+
+        knot.zoneUpdated(ZONE, zone.signed().serial());
+        Published p = next();
+        assertEquals(List.of("zone_added"), types(p));
+        assertEquals("127.0.0.1:" + auth.port(), p.state().server());
+        long queries = auth.queries();
+        knot.zoneUpdated(ZONE, zone.signed().serial());
+        assertEquals(1, bridge.skippedNotifies(), "the serial last checked costs no query, as for a NOTIFY");
+        assertEquals(queries, auth.queries());
+
+        knot.busState(org.dnssec2mqtt.signals.KnotSignals.CONNECTED, null);
+        assertEquals(java.util.Map.of("knot_dbus", "connected"), knot.onlineFields());
+        knot.busState(org.dnssec2mqtt.signals.KnotSignals.DISCONNECTED, "the bus closed it; retrying in 1s");
+        assertEquals("the bus closed it; retrying in 1s", knot.onlineFields().get("knot_dbus_problem"));
+        assertEquals(2, republished.get(), "each change republishes the bridge state");
+    }
+
+    @Test
+    void knotsKskSubmissionCarriesTheDsOfThatKeyUntilTheParentServesIt() throws Exception {
+        DemoZone zone = knownZoneWithNewKsk("", Clock.systemUTC());
+        DemoZone.Key fresh = zone.keys().get(2);
+        bridge.onKskSubmission(ZONE, fresh.tag(), "257fec", "knot");
+        Published p = next();
+        Event e = event(p, "ksk_submission");
+        assertEquals(Event.HIGH, e.priority());
+        assertEquals(fresh.tag(), e.get("keytag"));
+        assertEquals(ds(fresh, org.xbill.DNS.DNSSEC.Digest.SHA256), e.get("ds_sha256"));
+        assertEquals(ds(fresh, org.xbill.DNS.DNSSEC.Digest.SHA384), e.get("ds_sha384"));
+        assertEquals("knot", e.get("source"));
+        assertEquals(List.of(fresh.tag()), Payloads.zoneState(p.state()).get("ds_submission_pending"));
+
+        // the parent serves the new DS: ds_seen, and nothing is pending any more
+        auth.parentDs(ZONE, List.of(
+                new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300, org.xbill.DNS.DNSSEC.Digest.SHA256, zone.keys().get(0).record()),
+                new org.xbill.DNS.DSRecord(ZONE, org.xbill.DNS.DClass.IN, 300, org.xbill.DNS.DNSSEC.Digest.SHA256, fresh.record())));
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        Published seen = next();
+        assertEquals(fresh.tag(), event(seen, "ds_seen").get("keytag"));
+        assertEquals(List.of(), Payloads.zoneState(seen.state()).get("ds_submission_pending"));
+    }
+
+    @Test
+    void knotsFailedValidationIsTheZonesErrorUntilANewerSerialValidates() throws Exception {
+        DemoZone zone = knownZoneWithNewKsk("", Clock.systemUTC());
+        bridge.onSignerInvalid(ZONE, null, "knot");
+        Published p = next();
+        Event e = event(p, "dnssec_invalid");
+        assertEquals(Event.HIGH, e.priority());
+        assertEquals("error", p.state().status());
+        assertTrue(p.state().problem().startsWith("Knot's DNSSEC validation of the zone failed"), p.state().problem());
+
+        // the same serial still validating here says nothing about what Knot found
+        bridge.recheck(ZONE).get(10, TimeUnit.SECONDS);
+        Published same = next();
+        assertFalse(types(same).contains("dnssec_valid"), types(same).toString());
+        assertEquals("error", same.state().status());
+        // said once while it lasts
+        bridge.onSignerInvalid(ZONE, null, "knot");
+        assertFalse(types(next()).contains("dnssec_invalid"));
+
+        // a newer serial that validates: the all-clear
+        zone.activate(zone.keys().get(2));
+        bridge.onNotify(new NotifyRequest(ZONE, Type.SOA, null, InetAddress.getLoopbackAddress(), null));
+        Published valid = next();
+        assertEquals(Event.NORMAL, event(valid, "dnssec_valid").priority());
+        assertFalse(valid.state().problem().contains("Knot"), valid.state().problem());
+        assertFalse("error".equals(valid.state().status()), valid.state().problem());
     }
 
     @AfterEach
@@ -130,11 +332,7 @@ class BridgeFlowTest {
 
     @Test
     void aNotifiedZoneIsCheckedPublishedOnceAndSaved() throws Exception {
-        auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
-        DemoZone zone = new DemoZone(ZONE, 2026112200, Clock.systemUTC());
-        auth.add(zone);
-        zone.addKey(true, true);
-        zone.addKey(false, true);
+        DemoZone zone = servedZone();
         Config config = config("");
         bridge(config, realChecker(config)).start();
         bridge.onNotify(new NotifyRequest(ZONE, Type.SOA, null, InetAddress.getLoopbackAddress(), null));

@@ -38,6 +38,7 @@ public final class AuthServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuthServer.class);
 
     private final Map<Name, DemoZone> zones = new ConcurrentHashMap<>();
+    private final Map<Name, List<org.xbill.DNS.DSRecord>> delegations = new ConcurrentHashMap<>();
     private final DatagramSocket udp;
     private final ServerSocket tcp;
     private final AtomicLong queries = new AtomicLong();
@@ -71,6 +72,14 @@ public final class AuthServer implements AutoCloseable {
 
     public void add(DemoZone zone) {
         zones.put(zone.name(), zone);
+    }
+
+    /**
+     * Plays the parent of {@code child} too: DS queries for it get {@code ds} (unsigned; empty = the
+     * parent has no DS), as a {@code dns.resolver} would answer them.
+     */
+    public void parentDs(Name child, List<org.xbill.DNS.DSRecord> ds) {
+        delegations.put(child, List.copyOf(ds));
     }
 
     public int port() {
@@ -181,8 +190,12 @@ public final class AuthServer implements AutoCloseable {
         }
         Record question = q.getQuestion();
         DemoZone zone = zones.get(question.getName());
+        List<org.xbill.DNS.DSRecord> ds = question.getType() == Type.DS ? delegations.get(question.getName()) : null;
         if (q.getHeader().getOpcode() != Opcode.QUERY) {
             r.getHeader().setRcode(Rcode.NOTIMP);
+        } else if (ds != null) {
+            r.getHeader().setFlag(Flags.AA);
+            ds.forEach(d -> r.addRecord(d, Section.ANSWER));
         } else if (zone == null) {
             r.getHeader().setRcode(Rcode.REFUSED);
         } else {

@@ -2,9 +2,16 @@ package org.dnssec2mqtt.flow;
 
 import java.util.Locale;
 
-/** Why a check runs. {@code force} fetches DNSKEY even when the serial did not move. */
+/**
+ * Why a check runs. {@code force} fetches DNSKEY even when the serial did not move.
+ * {@link #SIGNAL}: the signer said something about the zone (Knot's {@code zone_ksk_submission} or
+ * {@code zone_dnssec_invalid}): a full check, then what it said is applied. {@link #ROLLOVER}: a
+ * rollover step fell due: what is known is evaluated again against the time, without any query
+ * (the weakest cause: any other one queued for the zone replaces it, and covers it).
+ */
 public enum Cause {
-    NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(true), RETRY(false), ADOPT(true);
+    NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(true), RETRY(false), ADOPT(true),
+    SIGNAL(true), ROLLOVER(false);
 
     public final boolean force;
 

@@ -8,22 +8,27 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.dnssec2mqtt.Serials;
 import org.dnssec2mqtt.config.Config;
 import org.dnssec2mqtt.config.HostPort;
 import org.dnssec2mqtt.dns.DnsQueryException;
 import org.dnssec2mqtt.dns.QueryTarget;
 import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.RolloverTimer;
 import org.dnssec2mqtt.zone.ServerState;
 import org.dnssec2mqtt.zone.Validator;
 import org.dnssec2mqtt.zone.ZoneEvaluator;
+import org.dnssec2mqtt.zone.ZoneSignals;
 import org.dnssec2mqtt.zone.ZoneSnapshot;
 import org.dnssec2mqtt.zone.ZoneState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DNSKEYRecord;
+import org.xbill.DNS.DSRecord;
 
 /**
  * One check of one zone: ask its servers (SOA only when the serial may not have moved, else SOA,
@@ -44,9 +49,19 @@ public class Checker {
     /**
      * FULL or QUICK: servers answered (outcome set); UNREACHABLE: none did (outcome set for zones
      * with a state, else null); UNTRUSTED: a learned zone's first answer did not validate;
-     * NO_SERVER: nobody to ask.
+     * NO_SERVER: nobody to ask; TIME: nobody was asked, what is known was evaluated against the
+     * time ({@link #reevaluate}).
      */
-    public enum Kind { FULL, QUICK, UNREACHABLE, UNTRUSTED, NO_SERVER }
+    public enum Kind { FULL, QUICK, UNREACHABLE, UNTRUSTED, NO_SERVER, TIME }
+
+    /** What a signer said about a zone; applied by the zone's next check ({@link #signal}). */
+    public sealed interface Signal permits KskSubmission, SignerInvalid {}
+
+    /** The signer asks for the DS of this KSK at the parent (Knot's {@code zone_ksk_submission}). */
+    public record KskSubmission(int keytag, String keyId, String source) implements Signal {}
+
+    /** The signer's own DNSSEC validation of the zone failed ({@code reason} nullable). */
+    public record SignerInvalid(String reason, String source) implements Signal {}
 
     private final Config config;
     private final ZoneFetcher fetcher;
@@ -54,6 +69,9 @@ public class Checker {
     private final ZoneEvaluator.Settings settings;
     private final QueryTarget resolver;
     private final Validator validator = new Validator();
+    private final RolloverTimer rollover;
+    /** Signals waiting for their zone's next check (the scheduler runs one check per zone at a time). */
+    private final Map<TrackedZone, List<Signal>> signals = new ConcurrentHashMap<>();
 
     public Checker(Config config, ZoneFetcher fetcher, Clock clock) {
         this.config = config;
@@ -61,6 +79,36 @@ public class Checker {
         this.clock = clock;
         this.settings = new ZoneEvaluator.Settings(config.rrsigWarnDays(), config.rrsigReminder(), config.pollStaleShare());
         this.resolver = config.dnsResolver() == null ? null : QueryTarget.unsigned(config.dnsResolver());
+        this.rollover = new RolloverTimer(config.rolloverMargin());
+    }
+
+    /** The checker's clock (what rollover steps are timed by). */
+    public Instant now() {
+        return clock.instant();
+    }
+
+    /**
+     * Keeps what a signer said for the zone's next check: a {@link SignerInvalid} is applied by
+     * whatever runs next, a {@link KskSubmission} by the next full check (its DS comes from it).
+     */
+    public void signal(TrackedZone z, Signal s) {
+        signals.merge(z, List.of(s), (a, b) -> {
+            List<Signal> all = new ArrayList<>(a);
+            all.addAll(b);
+            return List.copyOf(all);
+        });
+    }
+
+    /**
+     * What is known of {@code z} evaluated again against the time, without a query: the rollover
+     * steps that fell due, and the signer's signals. NO_SERVER when the zone has no state yet.
+     */
+    public Found reevaluate(TrackedZone z) {
+        ZoneState s = z.state;
+        if (s == null) {
+            return new Found(Kind.NO_SERVER, null, "zone " + z.display + " has no state to evaluate yet");
+        }
+        return settle(z, s, new Found(Kind.TIME, new ZoneEvaluator.Outcome(s, List.of(), s.keys()), null), null);
     }
 
     /**
@@ -113,7 +161,7 @@ public class Checker {
         if (last != null && servers.stream().noneMatch(ServerState::reachable)) {
             return unreachable(z, last.server(), last.reason(), servers);
         }
-        return new Found(Kind.QUICK, ZoneEvaluator.quick(s, servers, settings, now), null);
+        return settle(z, s, new Found(Kind.QUICK, ZoneEvaluator.quick(s, servers, settings, now), null), null);
     }
 
     /** SOA, DNSKEY, CDS and CDNSKEY of every server; the newest answer is the one trusted. */
@@ -186,7 +234,9 @@ public class Checker {
             // a learned zone whose first answer does not validate is not worth knowing yet
             return new Found(Kind.UNTRUSTED, null, best.server() + ": answer does not validate: " + o.state().problem());
         }
-        return new Found(Kind.FULL, o, null);
+        boolean bogus = "bogus".equals(o.state().validation());
+        return settle(z, z.state, new Found(Kind.FULL, o, null),
+                parentDs == null || bogus ? null : parentDs.records());
     }
 
     /**
@@ -228,7 +278,7 @@ public class Checker {
             return new Found(Kind.UNREACHABLE, null, server + ": " + reason);
         }
         ZoneEvaluator.Outcome o = ZoneEvaluator.unreachable(z.display, z.state, server, reason, servers, clock.instant());
-        return new Found(Kind.UNREACHABLE, o, server + ": " + reason);
+        return settle(z, z.state, new Found(Kind.UNREACHABLE, o, server + ": " + reason), null);
     }
 
     /**
@@ -238,6 +288,90 @@ public class Checker {
     public Found broken(TrackedZone z, String why) {
         String server = z.state != null && z.state.server() != null ? z.state.server() : "bridge";
         return unreachable(z, server, why, z.state == null ? List.of() : z.state.servers());
+    }
+
+    /**
+     * What follows every check: the rollover steps ({@link RolloverTimer}, with the parent's DS when
+     * this check asked for it), the DS submissions still pending, and the signer's signals, carried
+     * from {@code before} and applied to the outcome's state and events.
+     *
+     * @param parentDs the parent's DS RRset as this check saw it; null when not asked (or bogus)
+     */
+    private Found settle(TrackedZone z, ZoneState before, Found f, List<DSRecord> parentDs) {
+        ZoneEvaluator.Outcome o = f.outcome();
+        if (o == null) {
+            return f;
+        }
+        Instant now = f.kind() == Kind.TIME ? clock.instant() : o.state().checkedAt();
+        ZoneState after = o.state();
+        ZoneSignals was = before == null ? ZoneSignals.NONE : before.signals();
+        List<Event> events = new ArrayList<>(o.events());
+        RolloverTimer.Result r = rollover.evaluate(after.zone(), after.keys(), parentDs, was.rollover(), now);
+        events.addAll(r.events());
+
+        List<Integer> pending = new ArrayList<>();
+        for (int tag : was.dsSubmissionPending()) {
+            if (dsAwaited(after.keys(), tag)) {
+                pending.add(tag);
+            }
+        }
+        String invalid = was.signerInvalid();
+        Long invalidSerial = was.signerInvalidSerial();
+        if (invalid != null && f.kind() == Kind.FULL && "secure".equals(after.validation())
+                && (invalidSerial == null || Serials.newer(after.serial(), invalidSerial))) {
+            events.add(SignerEvents.valid(after, now));
+            invalid = null;
+            invalidSerial = null;
+        }
+        boolean newlyInvalid = false;
+        List<Signal> applied = new ArrayList<>();
+        for (Signal s : signals.getOrDefault(z, List.of())) {
+            if (s instanceof SignerInvalid si) {
+                applied.add(s);
+                if (invalid == null) {
+                    invalid = SignerEvents.problem(si);
+                    invalidSerial = after.serial();
+                    newlyInvalid = true;
+                    events.add(SignerEvents.invalid(after, si, now));
+                }
+            } else if (s instanceof KskSubmission ks && f.kind() == Kind.FULL) {
+                applied.add(s);
+                KeyInfo k = sepKey(after.keys(), ks.keytag());
+                events.add(SignerEvents.submission(after, ks, k, now));
+                if (k != null && !Boolean.TRUE.equals(k.dsAtParent()) && !pending.contains(ks.keytag())) {
+                    pending.add(ks.keytag());
+                }
+            }
+        }
+        if (!applied.isEmpty()) {
+            signals.computeIfPresent(z, (k, v) -> {
+                List<Signal> left = new ArrayList<>(v);
+                left.removeIf(x -> applied.stream().anyMatch(a -> a == x));
+                return left.isEmpty() ? null : List.copyOf(left);
+            });
+        }
+        ZoneState out = after.withSignals(was.withRollover(r).withSigner(pending, invalid, invalidSerial));
+        // the evaluator folds status and problem afresh (not a TIME run): the signer's finding goes first
+        if (invalid != null && (f.kind() != Kind.TIME || newlyInvalid)) {
+            out = out.withStatus("error", invalid + (out.problem().isEmpty() ? "" : "; " + out.problem()));
+        }
+        return new Found(f.kind(), new ZoneEvaluator.Outcome(out, events, o.keysBefore()), f.error());
+    }
+
+    /** The unrevoked SEP key with this tag; null when the zone does not serve it. */
+    private static KeyInfo sepKey(List<KeyInfo> keys, int keytag) {
+        for (KeyInfo k : keys) {
+            if (k.keytag() == keytag && k.sep() && !k.revoked()) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** A DS asked for is still awaited while its key is served and the parent is not seen serving it. */
+    private static boolean dsAwaited(List<KeyInfo> keys, int keytag) {
+        KeyInfo k = sepKey(keys, keytag);
+        return k != null && !Boolean.TRUE.equals(k.dsAtParent());
     }
 
     private static ServerState failedServer(String server, String reason, Instant now) {

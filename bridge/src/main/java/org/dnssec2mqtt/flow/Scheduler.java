@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -50,8 +49,11 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** OK resets the back-off; FAILED retries later; GONE: the zone was dropped, nothing follows. */
-    public enum Ending { OK, FAILED, GONE }
+    /**
+     * OK resets the back-off; FAILED retries later; GONE: the zone was dropped, nothing follows;
+     * SKIPPED: no server was asked ({@link Cause#ROLLOVER}), the back-off stays as it was.
+     */
+    public enum Ending { OK, FAILED, GONE, SKIPPED }
 
     /** One zone's scheduling, guarded by its own monitor. */
     private static final class Slot {
@@ -65,6 +67,7 @@ public final class Scheduler implements AutoCloseable {
         int failures;
         boolean retryPending;
         boolean pollScheduled;
+        java.util.concurrent.ScheduledFuture<?> due; // the zone's next rollover step
     }
 
     private record Ready(TrackedZone zone, Cause cause, boolean force, String source) {}
@@ -102,7 +105,9 @@ public final class Scheduler implements AutoCloseable {
         this.reserve = Math.max(0, reserve);
         this.workerCount = workers;
         this.random = random;
-        this.timers = Executors.newSingleThreadScheduledExecutor(daemon("timer"));
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, daemon("timer"));
+        timer.setRemoveOnCancelPolicy(true); // rollover timers are replaced after every check: drop the old ones
+        this.timers = timer;
         ThreadFactory f = daemon("check");
         for (int i = 0; i < workers; i++) {
             Thread t = f.newThread(this::work);
@@ -131,7 +136,7 @@ public final class Scheduler implements AutoCloseable {
             if (s.busy) {
                 s.queued = true;
                 s.queuedForce |= cause.force;
-                if (s.queuedCause == null || cause.force) {
+                if (s.queuedCause == null || s.queuedCause == Cause.ROLLOVER || cause.force) {
                     s.queuedCause = cause;
                     s.queuedSource = source;
                 }
@@ -343,6 +348,49 @@ public final class Scheduler implements AutoCloseable {
                 pollEvery(z, every);
             }
         }, delay);
+    }
+
+    /**
+     * A {@link Cause#ROLLOVER} run of {@code z} after {@code delay}: the zone's one rollover timer,
+     * replacing the one set before (each run sets it afresh from what it found).
+     */
+    public void dueIn(TrackedZone z, Duration delay) {
+        if (z.removed) {
+            return;
+        }
+        Slot s = slots.computeIfAbsent(z, k -> new Slot());
+        long ms = Math.max(0, (delay.toNanos() + 999_999) / 1_000_000); // never before the step is due
+        synchronized (s) {
+            if (s.due != null) {
+                if (!s.due.isDone() && Math.abs(s.due.getDelay(TimeUnit.MILLISECONDS) - ms) < 1000) {
+                    return; // the same step, already set
+                }
+                s.due.cancel(false);
+            }
+            try {
+                s.due = timers.schedule(() -> {
+                    if (!z.removed) {
+                        schedule(z, Cause.ROLLOVER, source(Cause.ROLLOVER));
+                    }
+                }, ms, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                s.due = null; // closing
+            }
+        }
+    }
+
+    /** Cancels the zone's rollover timer (nothing is pending). */
+    public void notDue(TrackedZone z) {
+        Slot s = slots.get(z);
+        if (s == null) {
+            return;
+        }
+        synchronized (s) {
+            if (s.due != null) {
+                s.due.cancel(false);
+                s.due = null;
+            }
+        }
     }
 
     /** Runs {@code task} every {@code every} on the timer thread (the full poll). */

@@ -115,6 +115,10 @@ public final class MqttLink implements Outbox, AutoCloseable {
     /** While a connect reads back the retained topics: what arrived, and the echo to wait for. */
     private volatile Map<String, String> readBack;
     private volatile String onlineMarker;
+    /** The time of the current connect's online message; null before the first. */
+    private volatile java.time.Instant onlineSince;
+    /** Fields other parts add to the online message ({@link #onlineFields}). */
+    private volatile java.util.function.Supplier<Map<String, Object>> onlineFields = Map::of;
     private volatile CountDownLatch echoed;
 
     public MqttLink(Settings settings, Topics topics) throws MqttException {
@@ -145,6 +149,22 @@ public final class MqttLink implements Outbox, AutoCloseable {
     /** Also subscribes to the exact topic {@code filter} on every connect (e.g. Home Assistant's status), its messages going to {@link Session#request}; call before {@link #start}. */
     public void subscribe(String filter) {
         extraFilters.add(filter);
+    }
+
+    /** Fields after {@code state}, {@code version} and {@code since} in each online message; call before {@link #start}. */
+    public void onlineFields(java.util.function.Supplier<Map<String, Object>> fields) {
+        this.onlineFields = fields;
+    }
+
+    /**
+     * Publishes the online message again with the fields as they are now (a part's state
+     * changed); nothing while not connected: the next connect's online message has them.
+     */
+    public void republishOnline() {
+        java.time.Instant since = onlineSince;
+        if (since != null && client.isConnected()) {
+            retain(topics.bridgeState(), Payloads.online(since, onlineFields.get()));
+        }
     }
 
     /** Connects in the background, retrying until the broker answers; returns at once. */
@@ -392,7 +412,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
      */
     private Map<String, String> readBack(List<String> filters, long session) {
         Map<String, String> found = new ConcurrentHashMap<>();
-        String marker = Payloads.online(java.time.Instant.now());
+        java.time.Instant since = java.time.Instant.now();
+        String marker = Payloads.online(since, onlineFields.get());
+        onlineSince = since;
         CountDownLatch echo = new CountDownLatch(1);
         readBack = found;
         onlineMarker = marker;

@@ -8,6 +8,7 @@ import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.KeyInfo;
 import org.dnssec2mqtt.zone.ServerState;
 import org.dnssec2mqtt.zone.ZoneEvaluator;
+import org.dnssec2mqtt.zone.ZoneSignals;
 import org.dnssec2mqtt.zone.ZoneState;
 
 /** The flat JSON payloads of the public contract, built field by field. */
@@ -115,6 +116,15 @@ public final class Payloads {
         }
         m.put("servers", s.servers().size());
         m.put("lagging_servers", lagging);
+        // rollover timing (RolloverTimer) and the signer's signals: what is awaited, by key tag
+        ZoneSignals sig = s.signals();
+        m.put("ds_submission_pending", sig.dsSubmissionPending());
+        m.put("awaiting_ds_submit", sig.awaitingDsSubmit());
+        m.put("awaiting_ds_propagation", sig.awaitingDsPropagation());
+        m.put("awaiting_dnskey_propagation", sig.awaitingDnskeyPropagation());
+        if (sig.rolloverDue() != null) {
+            m.put("rollover_due", sig.rolloverDue());
+        }
         m.put("checked_at", s.checkedAt());
         m.put("changed_at", s.changedAt());
         return m;
@@ -143,10 +153,16 @@ public final class Payloads {
      * connect to the millisecond, so each connect's online message differs from the last.
      */
     public static String online(java.time.Instant since) {
+        return online(since, Map.of());
+    }
+
+    /** The online payload with the bridge's other parts' fields after it (e.g. {@code knot_dbus}). */
+    public static String online(java.time.Instant since, Map<String, Object> extra) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", "online");
         m.put("version", org.dnssec2mqtt.Version.VERSION);
         m.put("since", java.time.format.DateTimeFormatter.ISO_INSTANT.format(since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+        m.putAll(extra);
         return Json.object(m);
     }
 

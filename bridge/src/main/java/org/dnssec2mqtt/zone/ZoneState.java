@@ -33,6 +33,8 @@ import java.util.List;
  * @param dnskeyRrsigExpires earliest RRSIG expiration over the DNSKEY RRset alone; nullable (also
  *     null until the evaluator sets it: see {@link ZoneSnapshot#dnskeyRrsigExpires})
  * @param soaRrsigExpires earliest RRSIG expiration over the SOA RRset alone; nullable
+ * @param signals rollover timing and the signer's signals; never null ({@link ZoneSignals#NONE}
+ *     when a state file has none)
  */
 public record ZoneState(
         String zone,
@@ -57,7 +59,8 @@ public record ZoneState(
         Boolean dsValidated,
         List<ServerState> servers,
         Instant dnskeyRrsigExpires,
-        Instant soaRrsigExpires) {
+        Instant soaRrsigExpires,
+        ZoneSignals signals) {
 
     public ZoneState {
         keys = List.copyOf(keys);
@@ -68,6 +71,18 @@ public record ZoneState(
         cdnskey = cdnskey == null ? List.of() : List.copyOf(cdnskey);
         parentDs = parentDs == null ? null : List.copyOf(parentDs);
         servers = servers == null ? List.of() : List.copyOf(servers);
+        signals = signals == null ? ZoneSignals.NONE : signals;
+    }
+
+    /** A state without signals ({@link ZoneSignals#NONE}): what {@link ZoneEvaluator} builds; the checker adds them. */
+    public ZoneState(String zone, long serial, String server, Instant checkedAt, Instant changedAt, boolean reachable,
+                     String status, String problem, List<KeyInfo> keys, String validation, Instant rrsigExpires,
+                     String rrsigAlert, Instant rrsigAlertedAt, long soaExpire, Instant serialChangedAt, boolean stale,
+                     List<String> cds, List<String> cdnskey, List<String> parentDs, Boolean dsValidated,
+                     List<ServerState> servers, Instant dnskeyRrsigExpires, Instant soaRrsigExpires) {
+        this(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation, rrsigExpires,
+                rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs, dsValidated,
+                servers, dnskeyRrsigExpires, soaRrsigExpires, null);
     }
 
     /** A state without the per-RRset expiries (they stay null). */
@@ -78,7 +93,7 @@ public record ZoneState(
                      List<ServerState> servers) {
         this(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation, rrsigExpires,
                 rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs, dsValidated,
-                servers, null, null);
+                servers, null, null, null);
     }
 
     /** A zone that never answered yet: no keys, just the failure. */
@@ -91,14 +106,28 @@ public record ZoneState(
     public ZoneState unreachable(Instant at, String why, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, false, "error", why, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
-                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals);
+    }
+
+    /** The same state with other signals. */
+    public ZoneState withSignals(ZoneSignals newSignals) {
+        return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,
+                rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
+                dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, newSignals);
+    }
+
+    /** The same state with another status and problem line. */
+    public ZoneState withStatus(String newStatus, String newProblem) {
+        return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, newStatus, newProblem, keys,
+                validation, rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
+                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals);
     }
 
     /** The same state with the per-RRset signature expiries of {@code answer}. */
     public ZoneState withRrsigExpires(ZoneSnapshot answer) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
-                dsValidated, servers, answer.dnskeyRrsigExpires(), answer.soaRrsigExpires());
+                dsValidated, servers, answer.dnskeyRrsigExpires(), answer.soaRrsigExpires(), signals);
     }
 
     /** The same state with what a check found that does not touch the keys. */
@@ -106,6 +135,6 @@ public record ZoneState(
                    Instant alertedAt, boolean isStale, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, isReachable, newStatus, newProblem, keys,
                 validation, rrsigExpires, newAlert, alertedAt, soaExpire, serialChangedAt, isStale, cds, cdnskey,
-                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals);
     }
 }

@@ -29,6 +29,17 @@ class SchedulerTest {
         return new Scheduler.Result(z, Scheduler.Ending.OK, false, null, null);
     }
 
+    /** A scheduler whose checks tell {@code seen} their cause, say they are in flight, and wait for {@code release}. */
+    static Scheduler holding(CountDownLatch inFlight, CountDownLatch release, java.util.function.Consumer<Cause> seen,
+                             int workers) {
+        return new Scheduler((z, cause, force, failures) -> {
+            seen.accept(cause);
+            inFlight.countDown();
+            await(release);
+            return ok(z);
+        }, workers, workers, 0);
+    }
+
     @AfterEach
     void tearDown() {
         if (scheduler != null) {
@@ -62,18 +73,52 @@ class SchedulerTest {
     }
 
     @Test
+    void aQueuedRolloverReevaluationGivesWayToAnyRealCheck() throws Exception {
+        // a NOTIFY behind a queued ROLLOVER (no queries) must still get its check, and the other way round
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Cause> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        scheduler = holding(inFlight, release, ran::add, 2);
+        TrackedZone z = zone("due.test");
+        CompletableFuture<Scheduler.Result> first = scheduler.schedule(z, Cause.POLL, "poll");
+        assertTrue(inFlight.await(5, TimeUnit.SECONDS));
+        scheduler.schedule(z, Cause.ROLLOVER, "rollover");
+        CompletableFuture<Scheduler.Result> notify = scheduler.schedule(z, Cause.NOTIFY, "notify:127.0.0.1");
+        scheduler.schedule(z, Cause.ROLLOVER, "rollover");
+        release.countDown();
+        first.get(5, TimeUnit.SECONDS);
+        notify.get(5, TimeUnit.SECONDS);
+        assertEquals(List.of(Cause.POLL, Cause.NOTIFY), ran);
+    }
+
+    @Test
+    void aRolloverTimerIsOnePerZoneAndTheLatestWins() throws Exception {
+        List<Cause> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        scheduler = new Scheduler((z, cause, force, failures) -> {
+            ran.add(cause);
+            done.countDown();
+            return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, null, null);
+        }, 2, 2, 0);
+        TrackedZone z = zone("timer.test");
+        scheduler.dueIn(z, java.time.Duration.ofHours(1));
+        scheduler.dueIn(z, java.time.Duration.ofMillis(50)); // a later check found the step sooner
+        assertTrue(done.await(5, TimeUnit.SECONDS), "the replaced timer fired");
+        scheduler.notDue(z);
+        assertEquals(List.of(Cause.ROLLOVER), ran);
+        assertEquals(0, scheduler.failures(z), "a run without queries leaves the back-off alone");
+    }
+
+    @Test
     void aStormCostsOneCheckInFlightAndOneQueued() throws Exception {
         CountDownLatch inFlight = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger runs = new AtomicInteger();
         Map<Cause, AtomicInteger> forced = new ConcurrentHashMap<>();
-        scheduler = new Scheduler((z, cause, force, failures) -> {
+        scheduler = holding(inFlight, release, cause -> {
             runs.incrementAndGet();
             forced.computeIfAbsent(cause, c -> new AtomicInteger()).incrementAndGet();
-            inFlight.countDown();
-            await(release);
-            return ok(z);
-        }, 4, 4, 0);
+        }, 4);
         TrackedZone z = zone("storm.test");
         CompletableFuture<Scheduler.Result> first = scheduler.schedule(z, Cause.NOTIFY, "a");
         assertTrue(inFlight.await(5, TimeUnit.SECONDS));

@@ -10,6 +10,9 @@ import java.util.List;
 import org.dnssec2mqtt.zone.Fixtures;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
 import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.RolloverRecord;
+import org.dnssec2mqtt.zone.RolloverTimer;
+import org.dnssec2mqtt.zone.ZoneSignals;
 import org.dnssec2mqtt.zone.ZoneState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +44,35 @@ class StateStoreTest {
         try (var files = Files.list(dir.resolve("zones"))) {
             assertTrue(files.noneMatch(f -> f.toString().endsWith(".tmp")));
         }
+    }
+
+    @Test
+    void rolloverTimingAndSignerSignalsSurviveARestart() throws Exception {
+        StateStore store = new StateStore(dir);
+        ZoneState plain = state("d1.aa");
+        KeyInfo ksk = plain.keys().stream().filter(k -> k.sep() && !k.revoked()).findFirst().orElseThrow();
+        RolloverTimer.Result r = new RolloverTimer(java.time.Duration.ofHours(1))
+                .evaluate("d1.aa", plain.keys(), List.of(), RolloverRecord.EMPTY, NOW);
+        ZoneState s = plain.withSignals(ZoneSignals.NONE.withRollover(r)
+                .withSigner(List.of(ksk.keytag()), "Knot's DNSSEC validation of the zone failed", 42L));
+        assertTrue(s.signals().awaitingDsSubmit().contains(ksk.keytag()), s.signals().toString());
+        assertTrue(!s.signals().rollover().keys().isEmpty() && s.signals().rolloverDue() != null, s.signals().toString());
+        store.save(s);
+        assertEquals(List.of(s), new StateStore(dir).loadAll());
+    }
+
+    @Test
+    void aStateFileFromBeforeRolloverTimingReadsAsNothingFollowedYet() throws Exception {
+        StateStore store = new StateStore(dir);
+        store.save(state("old.aa"));
+        Path f = dir.resolve("zones/old.aa.json");
+        String json = Files.readString(f);
+        int at = json.indexOf(",\"signals\":");
+        assertTrue(at > 0, json);
+        Files.writeString(f, json.substring(0, at) + "}}"); // signals were the last field
+        ZoneState loaded = store.loadAll().get(0);
+        assertEquals(ZoneSignals.NONE, loaded.signals());
+        assertEquals(RolloverRecord.EMPTY, loaded.signals().rollover());
     }
 
     @Test

@@ -68,4 +68,12 @@ class PayloadsTest {
         assertEquals("error", s.unreachable(NOW, "timeout", List.of()).status());
         assertEquals("secure", o.get("validation").getAsString());
     }
+
+    @Test
+    void theOnlineMessageCarriesOtherPartsFieldsAfterItsOwn() {
+        String online = Payloads.online(java.time.Instant.parse("2026-11-22T06:30:00.123456Z"),
+                java.util.Map.of("knot_dbus", "connected"));
+        assertEquals("{\"state\":\"online\",\"version\":\"" + org.dnssec2mqtt.Version.VERSION
+                + "\",\"since\":\"2026-11-22T06:30:00.123Z\",\"knot_dbus\":\"connected\"}", online);
+    }
 }

@@ -43,6 +43,7 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
     public record Key(String id, int tag, boolean ksk, String timers) {}
 
     private String dbusAddress;
+    private int fixedPort;
 
     /** A Knot in a new temporary directory that {@link #close()} deletes. */
     public KnotServer() {
@@ -66,6 +67,13 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
         return this;
     }
 
+    /** Listens on {@code port} instead of a free one (for a bridge configured before knotd starts). */
+    public KnotServer port(int fixed) {
+        requireNotStarted();
+        fixedPort = fixed;
+        return this;
+    }
+
     /** Stops knotd (SIGTERM) and starts it again on the same port, config and KASP database. */
     public KnotServer restart() {
         requireStarted();
@@ -82,7 +90,7 @@ public final class KnotServer extends AuthoritativeServer<KnotServer> {
         Peers.require("/usr/sbin/knotc");
         Peers.require("/usr/sbin/keymgr");
         requireNotStarted();
-        port = FreePorts.tcpAndUdp();
+        port = fixedPort > 0 ? fixedPort : FreePorts.tcpAndUdp();
         for (Zone zone : zones) {
             write(dir.resolve(zone.name() + ".zone"), zoneText(zone.name(), 1));
         }
