@@ -105,21 +105,21 @@ public final class MqttPublisher implements Publisher {
         try {
             forgotten.add(zone);
             View v = views.remove(zone);
-            Map<String, String> gone = new LinkedHashMap<>();
+            // what we published, what the zone would render to, and its fixed topics even when neither is known
+            Set<String> gone = new java.util.LinkedHashSet<>();
             if (v != null) {
                 synchronized (v) {
-                    gone.putAll(v.published);
+                    gone.addAll(v.published.keySet());
                     if (v.desired != null) {
-                        gone.putAll(v.desired);
+                        gone.addAll(v.desired.keySet());
                     }
                 }
             }
-            for (String t : render(ZoneState.neverSeen(zone, null, Instant.EPOCH, "")).keySet()) {
-                if (t.endsWith("/state") || homeAssistant != null && homeAssistant.objectIdOf(t) != null) {
-                    gone.putIfAbsent(t, "");
-                }
+            gone.add(topics.zoneState(zone));
+            if (homeAssistant != null) {
+                gone.addAll(homeAssistant.configTopics(zone));
             }
-            for (String t : gone.keySet()) {
+            for (String t : gone) {
                 link.retain(t, "");
             }
         } finally {
