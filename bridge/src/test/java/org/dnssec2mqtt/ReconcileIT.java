@@ -61,10 +61,20 @@ class ReconcileIT {
 
     /** Waits until the bridge reconciled {@code n} connects (it publishes the differences during it). */
     static void awaitReconciled(Main.Running bridge, int n) throws InterruptedException {
+        awaitCount(bridge.mqtt::reconciles, n, "connects reconciled");
+    }
+
+    /** Waits until {@code n} checks ended since the bridge started (the start-up check). */
+    static void awaitChecks(Main.Running bridge, int n) throws InterruptedException {
+        awaitCount(bridge.bridge::completedChecks, n, "checks ended");
+    }
+
+    /** Polls one of the bridge's counters until it reaches {@code n}; fails after {@link #WAIT}. */
+    static void awaitCount(java.util.function.LongSupplier counter, int n, String what) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (bridge.mqtt.reconciles() < n) {
+        while (counter.getAsLong() < n) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the bridge reconciled " + bridge.mqtt.reconciles() + " connects");
+                throw new AssertionError(what + ": " + counter.getAsLong() + ", expected " + n);
             }
             Thread.sleep(10); // polling a counter: nothing to wait on
         }
@@ -131,17 +141,6 @@ class ReconcileIT {
             } finally {
                 sub.close();
             }
-        }
-    }
-
-    /** Waits until {@code n} checks ended since the bridge started (the start-up check). */
-    static void awaitChecks(Main.Running bridge, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (bridge.bridge.completedChecks() < n) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the bridge ran " + bridge.bridge.checks() + " checks");
-            }
-            Thread.sleep(10); // polling a counter: nothing to wait on
         }
     }
 }
