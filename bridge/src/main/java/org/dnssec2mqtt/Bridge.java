@@ -265,6 +265,55 @@ public final class Bridge implements AutoCloseable {
         scheduler.schedule(z, Cause.ADOPT, Scheduler.source(Cause.ADOPT));
     }
 
+    // ---- cluster roles ---------------------------------------------------------------------
+
+    /** Another cluster node is active: checks end at once (triggers are still heard), nothing is published. */
+    public void standby() {
+        job.standby(true);
+    }
+
+    /**
+     * This cluster node became the active one: a full check of every zone it knows (followed from
+     * the active node, or learned from a NOTIFY heard while standing by).
+     */
+    public void activate() {
+        job.standby(false);
+        for (TrackedZone z : registry.all()) {
+            scheduler.schedule(z, Cause.TAKEOVER, Scheduler.source(Cause.TAKEOVER));
+        }
+    }
+
+    /**
+     * Standing by: the active node's whole state of a zone ({@code state} null: the zone is gone
+     * from the active node, forgotten). Kept as this node's own, on its disk too, so a takeover or
+     * a restart starts from it.
+     *
+     * @param zoneLevel the zone's topic level, which names it when the state is gone
+     */
+    public void follow(String zoneLevel, ZoneState state) {
+        if (state == null) {
+            for (TrackedZone z : registry.all()) {
+                if (!z.configured && org.dnssec2mqtt.mqtt.Topics.escape(z.display).equals(zoneLevel)) {
+                    synchronized (z) {
+                        registry.remove(z);
+                        writer.delete(z.display);
+                    }
+                    log.info("cluster: zone={} was forgotten by the active node", z.display);
+                }
+            }
+            return;
+        }
+        try {
+            Name name = Zones.parse(state.zone());
+            TrackedZone z = registry.restore(name, state);
+            synchronized (z) {
+                writer.save(state);
+            }
+        } catch (org.xbill.DNS.TextParseException e) {
+            log.warn("cluster: the active node's state names '{}', which is not a zone name; ignored", state.zone());
+        }
+    }
+
     /** Every zone state the bridge holds. */
     public List<ZoneState> states() {
         return registry.states();

@@ -43,6 +43,8 @@ final class CheckJob {
     private final AtomicLong dnskeyFetches = new AtomicLong();
     private Scheduler scheduler;
     private volatile boolean closing;
+    /** A cluster node standing by: another node checks and publishes; every job ends at once. */
+    private volatile boolean standby;
 
     CheckJob(Config config, ZoneRegistry registry, Checker checker, Publisher publisher, StateWriter writer,
              KeyLog keyLog, Metrics metrics) {
@@ -65,6 +67,11 @@ final class CheckJob {
         closing = true;
     }
 
+    /** Cluster mode: whether checks run on this node ({@code false}) or another node's ({@code true}). */
+    void standby(boolean on) {
+        standby = on;
+    }
+
     long checks() {
         return checks.get();
     }
@@ -79,6 +86,9 @@ final class CheckJob {
 
     /** The scheduler's job: check, then publish and persist what was found. */
     Scheduler.Result run(TrackedZone z, Cause cause, boolean force, int failures) {
+        if (standby) {
+            return new Scheduler.Result(z, Scheduler.Ending.SKIPPED, false, "this node stands by", z.state());
+        }
         long t0 = System.nanoTime();
         Scheduler.Result r = null;
         try {

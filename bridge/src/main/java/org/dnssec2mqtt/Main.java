@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
 import org.dnssec2mqtt.broker.EmbeddedBroker;
+import org.dnssec2mqtt.cluster.Membership;
 import org.dnssec2mqtt.config.Config;
 import org.dnssec2mqtt.config.ConfigException;
 import org.dnssec2mqtt.config.ConfigLoader;
@@ -163,10 +164,13 @@ public final class Main {
         public final Metrics metrics;
         private final DataDirLock lock;
         private final KnotDbus knot;
+        /** Null unless cluster.enabled. */
+        public final Membership membership;
 
         Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
-                ExecutorService dnsIo, Metrics metrics, DataDirLock lock, KnotDbus knot) {
+                ExecutorService dnsIo, Metrics metrics, DataDirLock lock, KnotDbus knot, Membership membership) {
             this.knot = knot;
+            this.membership = membership;
             this.metrics = metrics;
             this.lock = lock;
             this.bridge = bridge;
@@ -196,7 +200,10 @@ public final class Main {
                 writer.close();
             }
             if (mqtt != null) {
-                mqtt.close();
+                mqtt.close(); // the active node: offline on the bridge state first, then the node goes
+            }
+            if (membership != null) {
+                membership.close();
             }
             if (dnsIo != null) {
                 dnsIo.shutdownNow();
@@ -232,6 +239,7 @@ public final class Main {
         StateWriter writer = null;
         Metrics metrics = null;
         KnotDbus knot = null;
+        Membership membership = null;
         ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
             if (url == null) {
@@ -240,16 +248,21 @@ public final class Main {
                 url = broker.url();
             }
             Topics topics = new Topics(config.mqttTopicPrefix());
-            HomeAssistant homeAssistant = config.homeassistantEnabled()
-                    ? new HomeAssistant(config.homeassistantPrefix(), topics, VERSION) : null;
+            MqttLink.Settings mqttSettings = new MqttLink.Settings(url, config.clusterEnabled()
+                    ? config.mqttClientId() + "-" + config.clusterNode() : config.mqttClientId(),
+                    config.mqttUsername(), config.mqttPassword(), config.mqttCaFile(),
+                    (int) config.mqttKeepalive().getSeconds());
+            java.util.concurrent.atomic.AtomicReference<Membership> member = new java.util.concurrent.atomic.AtomicReference<>();
+            HomeAssistant homeAssistant = !config.homeassistantEnabled() ? null
+                    : new HomeAssistant(config.homeassistantPrefix(), topics, VERSION,
+                    config.clusterEnabled() ? () -> member.get().nodes() : null);
             StateStore store = new StateStore(config.dataDir());
             ZoneRegistry registry = new ZoneRegistry(config);
             restore(registry, store, log);
             writer = new StateWriter(store);
             metrics = Metrics.start(config, VERSION, registry::states);
-            mqtt = new MqttLink(new MqttLink.Settings(url, config.mqttClientId(), config.mqttUsername(),
-                    config.mqttPassword(), config.mqttCaFile()), topics);
-            MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant);
+            mqtt = new MqttLink(mqttSettings, topics);
+            MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant, config.clusterEnabled());
             ZoneFetcher fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo);
             fetcher.countQueries(metrics::countQuery);
             Checker checker = new Checker(config, fetcher, clock);
@@ -259,8 +272,18 @@ public final class Main {
             KnotListener knotListener = null;
             if (config.knotDbus() != null) {
                 knotListener = new KnotListener(bridge, link::republishOnline);
-                mqtt.onlineFields(knotListener::onlineFields);
             }
+            KnotListener knotFields = knotListener;
+            mqtt.onlineFields(() -> {
+                Map<String, Object> f = new java.util.LinkedHashMap<>();
+                if (config.clusterEnabled()) {
+                    f.put("node", config.clusterNode()); // the active node: only it is connected here
+                }
+                if (knotFields != null) {
+                    f.putAll(knotFields.onlineFields());
+                }
+                return f;
+            });
             Commands commands = new Commands(bridge, (command, response) ->
                     link.send(topics.response(command), Json.object(response)));
             mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant));
@@ -295,20 +318,32 @@ public final class Main {
             metrics.registerQueue("notifies", l::queued);
             metrics.registerQueue("mqtt", link::queued);
             metrics.registerQueue("state", w::pending);
-            mqtt.start();
+            if (config.clusterEnabled()) {
+                // standing by until the election says otherwise: the link connects on takeover
+                bridge.standby();
+                Bridge b = bridge;
+                member.set(new Membership(config.clusterNode(), topics,
+                        mqttSettings.withClientId(mqttSettings.clientId() + "-node"),
+                        new ClusterRole(bridge, publisher, mqtt, () -> publisher.rerender(b.states())), clock));
+                membership = member.get();
+                membership.start();
+            } else {
+                mqtt.start();
+            }
             bridge.start();
             if (knotListener != null) {
                 knot = new KnotDbus(config.knotDbus(), System.getenv(), knotListener);
                 knot.start();
             }
         } catch (IOException | MqttException | RuntimeException e) {
-            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot).close();
+            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot, membership).close();
             throw e;
         }
-        log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known",
+        log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known{}",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
-                broker == null ? "" : " (embedded)", crypto.join(), config.zones().size(), bridge.knownZones());
-        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot);
+                broker == null ? "" : " (embedded)", crypto.join(), config.zones().size(), bridge.knownZones(),
+                config.clusterEnabled() ? ", cluster node " + config.clusterNode() + " (standing by until elected)" : "");
+        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot, membership);
     }
 
     /** The zone states of the data directory: those zones are known again. */

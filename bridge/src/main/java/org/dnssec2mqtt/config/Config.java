@@ -74,6 +74,12 @@ public record Config(
         InetSocketAddress metricsListen,
         /** crypto.provider: the native provider when it loads ({@code AUTO}), or the JDK's only. */
         CryptoProvider.Mode cryptoProvider,
+        /** mqtt.keepalive, resolved: 30 s, or 10 s in cluster mode, unless set. */
+        Duration mqttKeepalive,
+        /** cluster.enabled: one of several bridges on one broker. */
+        boolean clusterEnabled,
+        /** cluster.node, resolved: the host name unless set. */
+        String clusterNode,
         /** zones.&lt;zone&gt;.*: configured zones, keyed by absolute lower-case name. */
         Map<Name, ZoneConfig> zones) {
 

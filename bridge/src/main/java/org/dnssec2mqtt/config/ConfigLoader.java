@@ -123,7 +123,11 @@ public final class ConfigLoader {
                     "File holding the broker password (trimmed); not together with `mqtt.password`"),
             new Key("mqtt.ca-file", null,
                     "PEM file with the CA certificate(s) to trust for `ssl://`"),
-            new Key("mqtt.client-id", "dnssec2mqtt", "MQTT client id"),
+            new Key("mqtt.client-id", "dnssec2mqtt",
+                    "MQTT client id, unique per broker; with `cluster.enabled` the node name is appended (`dnssec2mqtt-<node>`)"),
+            new Key("mqtt.keepalive", null,
+                    "Seconds between keepalive pings (`10s`, `1m`, ...); the broker takes the bridge for dead after 1.5"
+                            + " times this and sends its last will. Unset = `30s`, or `10s` with `cluster.enabled`"),
             new Key("mqtt.embedded.listen", "127.0.0.1:1883",
                     "Address (IP literal:port) of the embedded broker, when `mqtt.url` is unset"),
             new Key("mqtt.topic-prefix", "dnssec",
@@ -139,7 +143,13 @@ public final class ConfigLoader {
                             + " 127.0.0.1); no authentication, so keep it on loopback or a trusted network; unset = off"),
             new Key("crypto.provider", "auto",
                     "`auto`: check signatures with the native provider (ACCP) when it loads on this platform, else"
-                            + " the JDK's (with a warning); `jdk`: the JDK's only. The start line names the one in use"));
+                            + " the JDK's (with a warning); `jdk`: the JDK's only. The start line names the one in use"),
+            new Key("cluster.enabled", "false",
+                    "`true`: one of several bridges on one broker; one is active, the others stand by with its state and"
+                            + " take over when it stops or dies (README \"Two bridges\")"),
+            new Key("cluster.node", null,
+                    "This bridge's name in the cluster (letters, digits, `.`, `-`, `_`; at most 64), unique per broker;"
+                            + " unset = the host name"));
 
     private static final Map<String, Key> BY_NAME =
             KEYS.stream().collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
@@ -212,6 +222,19 @@ public final class ConfigLoader {
         Path keylogFile = one("keylog.file", ConfigLoader::path);
         InetSocketAddress metricsListen = one("metrics.listen", ConfigLoader::metricsAddress);
         CryptoProvider.Mode cryptoProvider = one("crypto.provider", CryptoProvider.Mode::parse);
+        Duration mqttKeepalive = one("mqtt.keepalive", ConfigLoader::keepalive);
+        Boolean clusterEnabled = one("cluster.enabled", ConfigLoader::bool);
+        String clusterNode = one("cluster.node", ConfigLoader::nodeName);
+        if (clusterNode == null) {
+            clusterNode = hostNode();
+        }
+        if (Boolean.TRUE.equals(clusterEnabled) && mqttUrl == null) {
+            problem("cluster.enabled", "true needs mqtt.url: the nodes of a cluster share one broker, and an embedded"
+                    + " broker stops with its bridge");
+        }
+        if (mqttKeepalive == null) {
+            mqttKeepalive = Duration.ofSeconds(Boolean.TRUE.equals(clusterEnabled) ? 10 : 30);
+        }
         Map<Name, ZoneConfig> zones = zones(zoneValues, dnsServers, tsigKeyfile, tsigKeys);
 
         if (!problems.isEmpty()) {
@@ -221,7 +244,45 @@ public final class ConfigLoader {
                 dnsServers, dnsTimeout, dnsTcp, dnsResolver, pollSoaInterval, pollFullInterval, pollStaleShare,
                 rrsigWarnDays, rrsigReminder, rolloverMargin, "off".equals(knotDbus) ? null : knotDbus, mqttUrl, mqttUsername, mqttPassword,
                 mqttCaFile, mqttClientId, mqttEmbeddedListen, mqttTopicPrefix, homeassistantEnabled, homeassistantPrefix, dataDir, keylogFile, metricsListen,
-                cryptoProvider, zones);
+                cryptoProvider, mqttKeepalive, clusterEnabled, clusterNode, zones);
+    }
+
+    /** Whole seconds, 1 to 65535 (MQTT's limit). */
+    private static Duration keepalive(String s) {
+        Duration d = Durations.parse(s);
+        if (d.toMillis() % 1000 != 0 || d.getSeconds() < 1 || d.getSeconds() > 65_535) {
+            throw new IllegalArgumentException("must be whole seconds from 1s to 65535s (is '" + s + "')");
+        }
+        return d;
+    }
+
+    /** A node name: one topic level and one part of a client id. */
+    static String nodeName(String s) {
+        if (s.length() > 64 || !s.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("expected letters, digits, '.', '-' or '_' (at most 64); got '" + s + "'");
+        }
+        return s;
+    }
+
+    /** The host name as a node name (other characters become '-'); {@code bridge} when there is none. */
+    private static String hostNode() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = Files.readString(Path.of("/etc/hostname")).trim();
+            } catch (IOException | RuntimeException e) {
+                host = null;
+            }
+        }
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (IOException e) {
+                host = "bridge";
+            }
+        }
+        String n = host.replaceAll("[^A-Za-z0-9._-]", "-");
+        return n.length() > 64 ? n.substring(0, 64) : n;
     }
 
     // ---- sources -------------------------------------------------------------------------------

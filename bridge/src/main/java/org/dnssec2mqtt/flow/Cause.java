@@ -8,10 +8,12 @@ import java.util.Locale;
  * {@code zone_dnssec_invalid}): a full check, then what it said is applied. {@link #ROLLOVER}: a
  * rollover step fell due: what is known is evaluated again against the time, without any query
  * (the weakest cause: any other one queued for the zone replaces it, and covers it).
+ * {@link #TAKEOVER}: this cluster node became the active one: a full check against the state it
+ * followed.
  */
 public enum Cause {
     NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(true), RETRY(false), ADOPT(true),
-    SIGNAL(true), ROLLOVER(false);
+    SIGNAL(true), ROLLOVER(false), TAKEOVER(true);
 
     public final boolean force;
 

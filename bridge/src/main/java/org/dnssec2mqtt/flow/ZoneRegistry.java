@@ -37,13 +37,18 @@ public final class ZoneRegistry {
         }
     }
 
-    /** A state read back from the data directory: the zone is known again. */
+    /** A state read back from the data directory (or followed from the active cluster node): the zone is known. */
     public TrackedZone restore(Name name, ZoneState s) {
-        TrackedZone z = zones.computeIfAbsent(name, n -> new TrackedZone(n, false));
+        TrackedZone fresh = new TrackedZone(name, false);
+        TrackedZone known = zones.putIfAbsent(name, fresh);
+        TrackedZone z = known == null ? fresh : known;
+        // a zone already here (a cluster node following the active one) may be counted as unconfirmed
+        boolean wasCounted = known != null && !z.confirmed && !z.configured;
         z.state = s;
         z.confirmed = !s.keys().isEmpty() || s.reachable();
-        if (!z.confirmed && !z.configured) {
-            unconfirmed.incrementAndGet();
+        boolean counted = !z.confirmed && !z.configured;
+        if (counted != wasCounted) {
+            unconfirmed.addAndGet(counted ? 1 : -1);
         }
         if (!z.configured && s.server() != null) {
             z.learnedFrom = learnedTarget(s.server());

@@ -40,7 +40,7 @@ public final class Metrics implements AutoCloseable {
     public enum NotifyResult { ACCEPTED, REFUSED, NOTAUTH, FORMERR, NOTIMP }
 
     /** Why a check ran. */
-    public enum CheckCause { NOTIFY, COMMAND, POLL, SOA_POLL, STARTUP, RETRY, ADOPT, SIGNAL, ROLLOVER }
+    public enum CheckCause { NOTIFY, COMMAND, POLL, SOA_POLL, STARTUP, RETRY, ADOPT, SIGNAL, ROLLOVER, TAKEOVER }
 
     /**
      * How a check ended: {@code OK} nothing changed, {@code CHANGED} the state or keys changed,

@@ -68,9 +68,37 @@ public final class HomeAssistant {
      * @param version the bridge version, shown as the device's software version
      */
     public HomeAssistant(String prefix, Topics topics, String version) {
+        this(prefix, topics, version, null);
+    }
+
+    /**
+     * @param clusterNodes cluster mode: the node names seen on the broker; entities are available
+     *     while any of their node topics says {@code online}, so they stay available through a
+     *     takeover. Null: a single bridge, available while {@code <prefix>/_bridge/state} is online.
+     */
+    public HomeAssistant(String prefix, Topics topics, String version,
+                         java.util.function.Supplier<List<String>> clusterNodes) {
         this.prefix = prefix;
         this.topics = topics;
         this.version = version;
+        this.clusterNodes = clusterNodes;
+    }
+
+    private final java.util.function.Supplier<List<String>> clusterNodes;
+
+    private List<Map<String, Object>> availability() {
+        List<String> sources = clusterNodes == null ? List.of(topics.bridgeState())
+                : clusterNodes.get().stream().map(topics::node).toList();
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (String t : sources) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("topic", t);
+            a.put("value_template", "{{ value_json.state }}");
+            a.put("payload_available", "online");
+            a.put("payload_not_available", "offline");
+            out.add(a);
+        }
+        return out;
     }
 
     /** {@code <prefix>/status}: Home Assistant's birth ({@code online}) and last will. */
@@ -89,11 +117,7 @@ public final class HomeAssistant {
      */
     public Map<String, String> configs(String zone) {
         String id = objectId(zone);
-        Map<String, Object> availability = new LinkedHashMap<>();
-        availability.put("topic", topics.bridgeState());
-        availability.put("value_template", "{{ value_json.state }}");
-        availability.put("payload_available", "online");
-        availability.put("payload_not_available", "offline");
+        List<Map<String, Object>> availability = availability();
         Map<String, Object> device = new LinkedHashMap<>();
         device.put("identifiers", List.of(NODE_ID + "_" + id));
         device.put("name", "DNSSEC " + zone);
@@ -112,7 +136,10 @@ public final class HomeAssistant {
                     c.put(f.getKey(), f.getKey().equals("json_attributes_topic") ? state : f.getValue());
                 }
             }
-            c.put("availability", List.of(availability));
+            c.put("availability", availability);
+            if (clusterNodes != null) {
+                c.put("availability_mode", "any");
+            }
             c.put("device", device);
             out.put(topic(e, id), Json.object(c));
         }

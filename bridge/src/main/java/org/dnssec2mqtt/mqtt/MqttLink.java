@@ -77,7 +77,13 @@ public final class MqttLink implements Outbox, AutoCloseable {
     }
 
     /** Connection settings, from the config. */
-    public record Settings(String url, String clientId, String username, String password, Path caFile) {}
+    public record Settings(String url, String clientId, String username, String password, Path caFile,
+                           int keepaliveSeconds) {
+        /** The same settings with another client id (a second connection of the same bridge). */
+        public Settings withClientId(String id) {
+            return new Settings(url, id, username, password, caFile, keepaliveSeconds);
+        }
+    }
 
     private record Out(String topic, byte[] payload, boolean retained) {}
 
@@ -108,6 +114,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
         public void published() {}
     };
     private volatile boolean closing;
+    /** Between {@link #pause} and {@link #start}: nothing is queued. */
+    private volatile boolean paused;
     private Thread connector;
     /** {@link System#nanoTime()} when the connection was lost; 0 while connected. */
     private final AtomicLong lostAt = new AtomicLong();
@@ -167,25 +175,65 @@ public final class MqttLink implements Outbox, AutoCloseable {
         }
     }
 
-    /** Connects in the background, retrying until the broker answers; returns at once. */
-    public void start() throws IOException {
+    /**
+     * Connects in the background, retrying until the broker answers; returns at once. Also
+     * connects again after {@link #pause}.
+     */
+    public synchronized void start() throws IOException {
         MqttConnectOptions options = options();
-        sender.start();
+        paused = false;
+        if (!sender.isAlive()) {
+            sender.start();
+        }
         connector = new Thread(() -> connectLoop(options), "mqtt-connect");
         connector.setDaemon(true);
         connector.start();
     }
 
+    /**
+     * Stops publishing without going offline: a clean disconnect (the last will is not sent) and
+     * nothing queued is kept, nor anything published until {@link #start}. For a cluster node that
+     * stands by again while another node is active.
+     */
+    public synchronized void pause() {
+        paused = true;
+        if (connector != null) {
+            connector.interrupt();
+        }
+        synchronized (queue) {
+            sending = false;
+            queue.clear();
+            queuedEvents = 0;
+        }
+        try {
+            if (client.isConnected()) {
+                client.disconnect(500).waitForCompletion(1_000);
+            }
+        } catch (MqttException e) {
+            log.debug("mqtt: disconnect: {}", e.getMessage());
+        }
+        log.info("mqtt: disconnected from {}: standing by", settings.url());
+    }
+
     private MqttConnectOptions options() throws IOException {
+        return connectOptions(settings, topics.bridgeState(), Payloads.offline());
+    }
+
+    /**
+     * Connect options for a connection of the bridge to its broker: clean session, automatic
+     * reconnect within seconds, the keepalive of the settings, and a retained last will.
+     */
+    public static MqttConnectOptions connectOptions(Settings settings, String willTopic, String willPayload)
+            throws IOException {
         MqttConnectOptions o = new MqttConnectOptions();
         o.setCleanSession(true);
         o.setAutomaticReconnect(true);
         // Paho's default doubles up to two minutes; a broker back after an outage should see us in seconds.
         o.setMaxReconnectDelay(4_000);
         o.setConnectionTimeout(10);
-        o.setKeepAliveInterval(30);
+        o.setKeepAliveInterval(settings.keepaliveSeconds());
         o.setMaxInflight(IN_FLIGHT * 2);
-        o.setWill(topics.bridgeState(), Payloads.offline().getBytes(StandardCharsets.UTF_8), QOS, true);
+        o.setWill(willTopic, willPayload.getBytes(StandardCharsets.UTF_8), QOS, true);
         if (settings.username() != null) {
             o.setUserName(settings.username());
         }
@@ -200,7 +248,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
 
     private void connectLoop(MqttConnectOptions options) {
         long delay = 250;
-        while (!closing) {
+        while (!closing && !paused) {
             try {
                 client.connect(options).waitForCompletion(15_000);
                 return; // from here on Paho's automatic reconnect takes over
@@ -274,7 +322,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
     }
 
     private void enqueue(Out m) {
-        if (closing) {
+        if (closing || paused) {
             return;
         }
         synchronized (queue) {

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.dnssec2mqtt.cluster.Replica;
 import org.dnssec2mqtt.flow.AdoptedKey;
 import org.dnssec2mqtt.flow.Publisher;
 import org.dnssec2mqtt.zone.Event;
@@ -60,11 +61,35 @@ public final class MqttPublisher implements Publisher {
     /** Reconcile (write) against publishes (read): they never interleave. */
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile long reconciled = -1;
+    /** Cluster mode: every zone's whole state also goes to its replica topic, for the standby nodes. */
+    private final boolean replicate;
+    /**
+     * Zones taken over from another cluster node and not checked since: the broker's copy is
+     * newer than or equal to the state this node followed, so a reconcile keeps it until their check.
+     */
+    private final Set<String> awaitingCheck = ConcurrentHashMap.newKeySet();
 
     public MqttPublisher(Topics topics, Outbox link, HomeAssistant homeAssistant) {
+        this(topics, link, homeAssistant, false);
+    }
+
+    /** @param replicate cluster mode: publish each zone's {@link Replica} too */
+    public MqttPublisher(Topics topics, Outbox link, HomeAssistant homeAssistant, boolean replicate) {
         this.topics = topics;
         this.link = link;
         this.homeAssistant = homeAssistant;
+        this.replicate = replicate;
+    }
+
+    /**
+     * This cluster node takes over from another: until each zone's next check, the topics the
+     * broker holds for it stay as they are (the dead node may have published more than this node
+     * followed), so a key topic changes at most once, to what the check finds.
+     */
+    public void takeover(Collection<ZoneState> known) {
+        for (ZoneState s : known) {
+            awaitingCheck.add(s.zone());
+        }
     }
 
     /** The filters whose retained messages {@link #reconcile} needs. */
@@ -72,6 +97,9 @@ public final class MqttPublisher implements Publisher {
         List<String> out = new ArrayList<>(topics.zoneFilters());
         if (homeAssistant != null) {
             out.add(homeAssistant.configFilter());
+        }
+        if (replicate) {
+            out.add(topics.replicaFilter());
         }
         return out;
     }
@@ -84,6 +112,7 @@ public final class MqttPublisher implements Publisher {
                 link.send(topics.events(e.zone()), Json.object(Payloads.event(e)));
             }
             forgotten.remove(state.zone());
+            awaitingCheck.remove(state.zone());
             View v = views.computeIfAbsent(state.zone(), z -> fresh());
             synchronized (v) {
                 v.desired = render(state);
@@ -116,11 +145,39 @@ public final class MqttPublisher implements Publisher {
                 }
             }
             gone.add(topics.zoneState(zone));
+            if (replicate) {
+                gone.add(topics.replica(zone));
+            }
             if (homeAssistant != null) {
                 gone.addAll(homeAssistant.configTopics(zone));
             }
             for (String t : gone) {
                 link.retain(t, "");
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * What the zones render to changed without a check (the cluster's nodes, which Home Assistant's
+     * availability lists): each zone's topics are rendered again and what differs goes out. Zones
+     * taken over and not checked yet wait for their check.
+     */
+    public void rerender(Collection<ZoneState> states) {
+        lock.readLock().lock();
+        try {
+            for (ZoneState s : states) {
+                View v = views.get(s.zone());
+                if (v == null || awaitingCheck.contains(s.zone())) {
+                    continue;
+                }
+                synchronized (v) {
+                    if (v.desired != null) {
+                        v.desired = render(s);
+                        sync(v);
+                    }
+                }
             }
         } finally {
             lock.readLock().unlock();
@@ -162,7 +219,9 @@ public final class MqttPublisher implements Publisher {
                 View v = views.computeIfAbsent(s.zone(), z -> new View());
                 synchronized (v) {
                     v.published = take(groups, s.zone());
-                    if (v.desired == null) {
+                    if (awaitingCheck.contains(s.zone())) {
+                        v.desired = null; // taken over: the zone's check decides
+                    } else if (v.desired == null) {
                         v.desired = render(s);
                     }
                     v.epoch = session;
@@ -246,6 +305,9 @@ public final class MqttPublisher implements Publisher {
             out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
         }
         out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
+        if (replicate) {
+            out.put(topics.replica(s.zone()), Replica.encode(s)); // last: a standby follows what was published
+        }
         return out;
     }
 

@@ -166,6 +166,24 @@ public final class Payloads {
         return Json.object(m);
     }
 
+    /**
+     * A cluster node's topic: {@code {"node","state","role","version"}}, plus {@code active_since}
+     * (when it became active, to the millisecond) while it is the active node: of two actives the
+     * one active longer stays.
+     */
+    public static String node(String node, boolean online, boolean active, java.time.Instant activeSince) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", node);
+        m.put("state", online ? "online" : "offline");
+        m.put("role", active ? "active" : "standby");
+        m.put("version", org.dnssec2mqtt.Version.VERSION);
+        if (active && activeSince != null) {
+            m.put("active_since", java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+                    activeSince.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+        }
+        return Json.object(m);
+    }
+
     public static String offline() {
         return "{\"state\":\"offline\"}";
     }

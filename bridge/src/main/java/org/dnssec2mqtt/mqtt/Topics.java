@@ -55,6 +55,38 @@ public final class Topics {
         return prefix + "/" + BRIDGE + "/state";
     }
 
+    /** {@code <prefix>/_bridge/nodes/<node>}: one cluster node's role and liveness, retained, also its last will. */
+    public String node(String node) {
+        return prefix + "/" + BRIDGE + "/nodes/" + node;
+    }
+
+    /** Subscription filter of every node topic. */
+    public String nodesFilter() {
+        return prefix + "/" + BRIDGE + "/nodes/+";
+    }
+
+    /** The node name of a node topic; null for any other topic. */
+    public String nodeOf(String topic) {
+        String head = prefix + "/" + BRIDGE + "/nodes/";
+        if (!topic.startsWith(head) || topic.length() == head.length() || topic.indexOf('/', head.length()) >= 0) {
+            return null;
+        }
+        return topic.substring(head.length());
+    }
+
+    /**
+     * {@code <prefix>/_bridge/replica/<zone>}: the active cluster node's whole state of the zone,
+     * retained, which standby nodes follow (cluster mode only).
+     */
+    public String replica(String zone) {
+        return prefix + "/" + BRIDGE + "/replica/" + escape(zone);
+    }
+
+    /** Subscription filter of every replica topic. */
+    public String replicaFilter() {
+        return prefix + "/" + BRIDGE + "/replica/+";
+    }
+
     /** {@code <prefix>/_bridge/request/<command>}: what operators publish. */
     public String request(String command) {
         return prefix + "/" + BRIDGE + "/request/" + command;
@@ -83,11 +115,17 @@ public final class Topics {
 
     /**
      * The escaped zone level of one of the bridge's retained zone topics ({@code <prefix>/<zone>/keys/...},
-     * {@code .../state}, {@code .../servers/...}); null for any other topic, the bridge's own included.
+     * {@code .../state}, {@code .../servers/...}, and its {@link #replica}); null for any other topic, the
+     * bridge's own included.
      */
     public String zoneLevelOf(String topic) {
         if (!topic.startsWith(prefix + "/")) {
             return null;
+        }
+        String replicaHead = prefix + "/" + BRIDGE + "/replica/";
+        if (topic.startsWith(replicaHead)) {
+            String level = topic.substring(replicaHead.length());
+            return level.isEmpty() || level.contains("/") ? null : level; // a zone's replica belongs to the zone
         }
         String rest = topic.substring(prefix.length() + 1);
         int slash = rest.indexOf('/');

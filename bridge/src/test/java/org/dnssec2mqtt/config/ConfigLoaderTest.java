@@ -191,8 +191,8 @@ class ConfigLoaderTest {
                 + " tsig.keyfile, dns.query-port, dns.servers, dns.timeout, dns.transport, dns.resolver, poll.soa-interval,"
                 + " poll.full-interval, poll.stale-share, rrsig.warn-days, rrsig.reminder, rollover.margin, knot.dbus,"
                 + " mqtt.url, mqtt.username, mqtt.password, mqtt.password-file, mqtt.ca-file, mqtt.client-id,"
-                + " mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
-                + " metrics.listen, crypto.provider, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
+                + " mqtt.keepalive, mqtt.embedded.listen, mqtt.topic-prefix, homeassistant.enabled, homeassistant.prefix, data.dir, keylog.file,"
+                + " metrics.listen, crypto.provider, cluster.enabled, cluster.node, zones.<zone>.servers, zones.<zone>.tsig-key, zones.<zone>.use-ns"), problems("colour = blue\n", Map.of()));
     }
 
     @Test

@@ -1,0 +1,344 @@
+package org.dnssec2mqtt.cluster;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.dnssec2mqtt.mqtt.MqttLink;
+import org.dnssec2mqtt.mqtt.Payloads;
+import org.dnssec2mqtt.mqtt.Topics;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This bridge as one node of a cluster on one broker (issue "hot standby"): a connection of its
+ * own whose last will marks the node {@code offline} on {@code <prefix>/_bridge/nodes/<node>},
+ * the other nodes' topics followed to decide who is active ({@link Election}), and, while standing
+ * by, the active node's replica topics handed on so this node's state equals what the active
+ * published. The broker is the only coordinator: retained messages, last wills, QoS 1.
+ *
+ * <p>Every decision runs on one "cluster" thread, in the order the broker's messages arrived.
+ * After each connect the node waits for the echo of its own node topic (everything retained
+ * arrives before it) and then {@link #SETTLE_MS} more, so that the other nodes, reconnecting
+ * after a broker restart, are heard before it decides that nobody is active.
+ */
+public final class Membership implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Membership.class);
+    private static final int QOS = 1;
+    /** Wait after a connect's retained replay before deciding that nobody is active. */
+    static final long SETTLE_MS = 1_500;
+
+    /** What the node does when its role changes, and what it follows while standing by. */
+    public interface Listener {
+        /** This node is the active one from now on: check, publish, answer commands. */
+        void becomeActive();
+
+        /** Another node is active: stop publishing, follow it. */
+        void becomeStandby();
+
+        /** Standing by: the active node's state of one zone ({@code payload} empty: the zone was forgotten). */
+        void replica(String zoneLevel, String payload);
+
+        /** Active: something published {@code offline} on {@code <prefix>/_bridge/state} (a dead node's late will). */
+        void bridgeStateOffline();
+
+        /** The set of node names seen on the broker changed (sorted). */
+        void nodesChanged(List<String> nodes);
+    }
+
+    private final String node;
+    private final Topics topics;
+    private final MqttLink.Settings settings;
+    private final Listener listener;
+    private final Clock clock;
+    private final MqttAsyncClient client;
+    private final ScheduledExecutorService thread;
+    /** On the cluster thread only: the other nodes as their topics say. */
+    private final Map<String, Election.Node> nodes = new TreeMap<>();
+    /** On the cluster thread only. */
+    private Instant activeSince;
+    private boolean settled;
+    private boolean duplicateWarned;
+    /** Payloads this node published on its own topic (few: one per role change). */
+    private final java.util.Set<String> sent = new java.util.HashSet<>();
+    private long connects;
+    private volatile boolean closing;
+
+    public Membership(String node, Topics topics, MqttLink.Settings settings, Listener listener, Clock clock)
+            throws MqttException {
+        this.node = node;
+        this.topics = topics;
+        this.settings = settings;
+        this.listener = listener;
+        this.clock = clock;
+        this.nodeNames = List.of(node);
+        this.client = new MqttAsyncClient(settings.url(), settings.clientId(), new MemoryPersistence());
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cluster");
+            t.setDaemon(true);
+            return t;
+        });
+        client.setCallback(new Callback());
+    }
+
+    public String node() {
+        return node;
+    }
+
+    /** Whether this node is the active one (any thread). */
+    public boolean active() {
+        return activeRole;
+    }
+
+    private volatile boolean activeRole;
+    private volatile List<String> nodeNames;
+
+    /** Every node name seen on the broker, this one's included, sorted (any thread). */
+    public List<String> nodes() {
+        return nodeNames;
+    }
+
+    /** Connects in the background, retrying until the broker answers; the node starts as standby. */
+    public void start() throws IOException {
+        MqttConnectOptions options = MqttLink.connectOptions(settings, topics.node(node), payload(false));
+        Thread connector = new Thread(() -> {
+            long delay = 250;
+            while (!closing) {
+                try {
+                    client.connect(options).waitForCompletion(15_000);
+                    return; // Paho's automatic reconnect from here on
+                } catch (MqttException e) {
+                    log.warn("cluster: node {} cannot connect to {}: {}; retrying in {} ms", node, settings.url(),
+                            e.getMessage(), delay);
+                }
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                delay = Math.min(delay * 2, 4_000);
+            }
+        }, "cluster-connect");
+        connector.setDaemon(true);
+        connector.start();
+    }
+
+    private String payload(boolean online) {
+        return Payloads.node(node, online, online && activeSince != null, activeSince);
+    }
+
+    /** On the cluster thread, after each connect. */
+    private void onConnected() {
+        long connect = ++connects;
+        settled = false;
+        try {
+            client.subscribe(new String[] {topics.nodesFilter(), topics.bridgeState()}, new int[] {QOS, QOS})
+                    .waitForCompletion(10_000);
+            if (activeSince == null) {
+                client.subscribe(topics.replicaFilter(), QOS).waitForCompletion(10_000);
+            }
+            publishOwn();
+        } catch (MqttException e) {
+            log.warn("cluster: node {} cannot subscribe: {}", node, e.getMessage());
+            return;
+        }
+        // our own topic's echo ends the retained replay; decide a little later (see SETTLE_MS)
+        thread.schedule(() -> {
+            if (connect == connects && !settled && client.isConnected()) {
+                settled = true;
+                elect();
+            }
+        }, SETTLE_MS + 10_000, TimeUnit.MILLISECONDS); // in case the echo never comes (no read access)
+    }
+
+    private void publishOwn() throws MqttException {
+        sent.add(payload(true));
+        client.publish(topics.node(node), payload(true).getBytes(StandardCharsets.UTF_8), QOS, true);
+    }
+
+    /** On the cluster thread. */
+    private void arrived(String topic, String text) {
+        String name = topics.nodeOf(topic);
+        if (name != null) {
+            if (name.equals(node)) {
+                if (!settled && text.equals(payload(true))) {
+                    long connect = connects;
+                    thread.schedule(() -> {
+                        if (connect == connects && !settled) {
+                            settled = true;
+                            elect();
+                        }
+                    }, SETTLE_MS, TimeUnit.MILLISECONDS);
+                } else if (settled && !text.isEmpty() && !sent.contains(text) && !duplicateWarned) {
+                    duplicateWarned = true; // answering would make two nodes of one name fight forever
+                    log.warn("cluster: something else publishes on {} ({}): is another bridge running with"
+                            + " cluster.node = {}? Node names must be unique", topic, text, node);
+                }
+                return;
+            }
+            Election.Node before = nodes.get(name);
+            Election.Node now = text.isEmpty() ? null : Election.Node.parse(name, text);
+            if (now == null) {
+                nodes.remove(name);
+            } else {
+                nodes.put(name, now);
+            }
+            if (before == null || now == null) {
+                nodeNames = names();
+                listener.nodesChanged(nodeNames);
+            }
+            if (before == null || now == null || before.online() != now.online() || before.active() != now.active()) {
+                log.info("cluster: node {} is {}", name, now == null ? "gone" : !now.online() ? "offline"
+                        : now.active() ? "online, active" : "online, standby");
+            }
+            if (settled) {
+                elect();
+            }
+            return;
+        }
+        if (topic.equals(topics.bridgeState())) {
+            if (activeSince != null && text.contains("\"state\":\"offline\"")) {
+                listener.bridgeStateOffline();
+            }
+            return;
+        }
+        if (activeSince == null) {
+            String level = topics.zoneLevelOf(topic);
+            if (level != null) {
+                listener.replica(level, text);
+            }
+        }
+    }
+
+    private List<String> names() {
+        List<String> out = new ArrayList<>(nodes.keySet());
+        out.add(node);
+        out.sort(String::compareTo);
+        return out;
+    }
+
+    /** On the cluster thread: takes or gives up the active role as {@link Election} says. */
+    private void elect() {
+        boolean want = Election.shouldBeActive(node, activeSince, nodes.values());
+        if (want == (activeSince != null)) {
+            return;
+        }
+        if (want) {
+            activeSince = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+            activeRole = true;
+            log.info("cluster: node {} is now active (no other online node is)", node);
+            unsubscribeReplicas();
+            announce();
+            listener.becomeActive();
+        } else {
+            activeSince = null;
+            activeRole = false;
+            log.warn("cluster: node {} stands by again: another node is active too and stays", node);
+            listener.becomeStandby();
+            announce();
+            try {
+                client.subscribe(topics.replicaFilter(), QOS);
+            } catch (MqttException e) {
+                log.warn("cluster: node {} cannot follow the active node: {}", node, e.getMessage());
+            }
+        }
+    }
+
+    private void unsubscribeReplicas() {
+        try {
+            client.unsubscribe(topics.replicaFilter());
+        } catch (MqttException e) {
+            log.debug("cluster: unsubscribe: {}", e.getMessage());
+        }
+    }
+
+    private void announce() {
+        if (!client.isConnected()) {
+            return; // the next connect publishes the role
+        }
+        try {
+            publishOwn();
+        } catch (MqttException e) {
+            log.warn("cluster: node {} cannot publish its role: {}", node, e.getMessage());
+        }
+    }
+
+    /** Marks the node offline (a clean stop sends no last will) and disconnects. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            thread.submit(() -> {
+                activeSince = null;
+                activeRole = false;
+                if (client.isConnected()) {
+                    try {
+                        client.publish(topics.node(node), payload(false).getBytes(StandardCharsets.UTF_8), QOS, true)
+                                .waitForCompletion(2_000);
+                    } catch (MqttException e) {
+                        log.debug("cluster: offline not sent: {}", e.getMessage());
+                    }
+                }
+            }).get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("cluster: close: {}", e.getMessage());
+        }
+        thread.shutdownNow();
+        try {
+            if (client.isConnected()) {
+                client.disconnect(500).waitForCompletion(1_000);
+            }
+        } catch (MqttException e) {
+            log.debug("cluster: disconnect: {}", e.getMessage());
+        }
+        try {
+            client.close(true);
+        } catch (MqttException e) {
+            log.debug("cluster: close: {}", e.getMessage());
+        }
+    }
+
+    private final class Callback implements MqttCallbackExtended {
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            thread.execute(Membership.this::onConnected);
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            log.warn("cluster: node {} lost the broker: {}; reconnecting", node,
+                    cause == null ? "unknown reason" : cause.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            String text = new String(message.getPayload(), StandardCharsets.UTF_8);
+            thread.execute(() -> {
+                try {
+                    arrived(topic, text);
+                } catch (RuntimeException e) {
+                    log.error("cluster: handling {} failed: {}", topic, e.getMessage());
+                    log.debug("cluster", e);
+                }
+            });
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {}
+    }
+}
