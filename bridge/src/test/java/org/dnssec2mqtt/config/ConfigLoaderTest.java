@@ -180,6 +180,11 @@ class ConfigLoaderTest {
         metrics.listen = 0                            | metrics.listen: port must be 1-65535 (is '0')
         metrics.listen = 70000                        | metrics.listen: port must be 1-65535 (is '70000')
         metrics.listen = :9204                        | metrics.listen: expected an IP address literal; got ''
+        cluster.node = a/b                            | cluster.node: expected letters, digits, '.', '-' or '_' (at most 64); got 'a/b'
+        cluster.node = node+1                         | cluster.node: expected letters, digits, '.', '-' or '_' (at most 64); got 'node+1'
+        mqtt.keepalive = 0                            | mqtt.keepalive: must be whole seconds from 1s to 65535s (is '0')
+        mqtt.keepalive = 100000                       | mqtt.keepalive: must be whole seconds from 1s to 65535s (is '100000')
+        cluster.enabled = true                        | cluster.enabled: true needs mqtt.url: the nodes of a cluster share one broker, and an embedded broker stops with its bridge
         """)
     void eachRuleHasItsExactMessage(String line, String problem) throws Exception {
         assertEquals(List.of(problem), problems(line + "\n", Map.of()));
@@ -489,5 +494,21 @@ class ConfigLoaderTest {
     void zoneWithoutServersNeedsDnsServers() throws Exception {
         assertEquals(List.of("zones.example.org.servers: no server to ask for example.org.; set it or dns.servers"),
                 problems("zones.example.org.tsig-key =\n", Map.of()));
+    }
+
+    @Test
+    void aClusterNodeKeepsAShortKeepaliveAndANameByDefault() throws Exception {
+        Config single = ConfigLoader.load(null, Map.of());
+        assertEquals(java.time.Duration.ofSeconds(30), single.mqttKeepalive());
+        assertTrue(!single.clusterEnabled());
+        Config node = ConfigLoader.load(null, Map.of("DNSSEC2MQTT_CLUSTER_ENABLED", "true",
+                "DNSSEC2MQTT_MQTT_URL", "tcp://127.0.0.1:1883"));
+        assertEquals(java.time.Duration.ofSeconds(10), node.mqttKeepalive(), "death seen within 15 s");
+        assertTrue(node.clusterNode().matches("[A-Za-z0-9._-]{1,64}"), node.clusterNode());
+        Config named = ConfigLoader.load(null, Map.of("DNSSEC2MQTT_CLUSTER_ENABLED", "true",
+                "DNSSEC2MQTT_MQTT_URL", "tcp://127.0.0.1:1883", "DNSSEC2MQTT_CLUSTER_NODE", "b",
+                "DNSSEC2MQTT_MQTT_KEEPALIVE", "2s"));
+        assertEquals("b", named.clusterNode());
+        assertEquals(java.time.Duration.ofSeconds(2), named.mqttKeepalive());
     }
 }

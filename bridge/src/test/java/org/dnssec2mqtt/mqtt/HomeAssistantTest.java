@@ -142,4 +142,19 @@ class HomeAssistantTest {
     void badZoneNameIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> HomeAssistant.objectId("a..b"));
     }
+
+    @Test
+    void inAClusterEntitiesAreAvailableWhileAnyNodeIsOnline() {
+        Topics topics = new Topics("dnssec");
+        HomeAssistant ha = new HomeAssistant("homeassistant", topics, "test", () -> List.of("a", "b"));
+        String config = ha.configs("example.com").values().iterator().next();
+        com.google.gson.JsonObject c = com.google.gson.JsonParser.parseString(config).getAsJsonObject();
+        assertEquals("any", c.get("availability_mode").getAsString());
+        assertEquals(List.of("dnssec/_bridge/nodes/a", "dnssec/_bridge/nodes/b"),
+                c.getAsJsonArray("availability").asList().stream()
+                        .map(e -> e.getAsJsonObject().get("topic").getAsString()).toList());
+        String single = new HomeAssistant("homeassistant", topics, "test").configs("example.com").values().iterator().next();
+        assertFalse(single.contains("availability_mode"));
+        assertTrue(single.contains("\"topic\":\"dnssec/_bridge/state\""), single);
+    }
 }

@@ -192,4 +192,40 @@ class MqttPublisherTest {
         withHa.clear("d1.aa");
         assertEquals(5, broker.sent.stream().filter(t -> t.startsWith("homeassistant/") && t.endsWith(" ")).count());
     }
+
+    @Test
+    void inClusterModeEachZonesReplicaGoesOutLastAndReadsBackAsTheSameState() throws Exception {
+        MqttPublisher active = new MqttPublisher(topics, broker, null, true);
+        broker.connect();
+        active.reconcile(Map.of(), List.of());
+        ZoneState s = state("d1.aa", 2, NOW);
+        active.publish(s, List.of());
+        String last = broker.sent.get(broker.sent.size() - 1);
+        assertTrue(last.startsWith("dnssec/_bridge/replica/d1.aa "), broker.sent.toString());
+        assertEquals(s, org.dnssec2mqtt.cluster.Replica.decode(broker.retained.get("dnssec/_bridge/replica/d1.aa")));
+        active.clear("d1.aa");
+        assertTrue(!broker.retained.containsKey("dnssec/_bridge/replica/d1.aa"), "a forgotten zone's replica is cleared");
+    }
+
+    @Test
+    void aTakeoverKeepsTheBrokersNewerCopyUntilTheZonesCheck() throws Exception {
+        // issue 13: the dead node published two keys; the standby followed only its one-key state
+        MqttPublisher dead = new MqttPublisher(topics, broker, null, true);
+        broker.connect();
+        dead.reconcile(Map.of(), List.of());
+        dead.publish(state("d1.aa", 1, NOW), List.of());
+        String followed = broker.retained.get("dnssec/_bridge/replica/d1.aa");
+        ZoneState two = state("d1.aa", 2, NOW.plusSeconds(5));
+        dead.publish(two, List.of()); // published, but it died before its replica reached the standby
+        ZoneState standbyState = org.dnssec2mqtt.cluster.Replica.decode(followed);
+
+        MqttPublisher taking = new MqttPublisher(topics, broker, null, true);
+        taking.takeover(List.of(standbyState));
+        broker.connect();
+        broker.sent.clear();
+        taking.reconcile(new HashMap<>(broker.retained), List.of(standbyState));
+        assertEquals(List.of(), broker.sent, "no key topic goes back to the older state");
+        taking.publish(two, List.of()); // the takeover's check finds the two keys
+        assertEquals(0, broker.keyPublishes("d1.aa"), "and then nothing is republished unchanged: " + broker.sent);
+    }
 }

@@ -59,4 +59,18 @@ class TopicsTest {
                 Topics.homeAssistantConfigParts("homeassistant", "homeassistant/sensor/dnssec2mqtt/example_com_keys/config")));
         assertEquals(null, Topics.homeAssistantConfigParts("homeassistant", "homeassistant/status"));
     }
+
+    @Test
+    void clusterTopicsAndTheirOwners() {
+        Topics t = new Topics("dnssec");
+        assertEquals("dnssec/_bridge/nodes/a", t.node("a"));
+        assertEquals("a", t.nodeOf("dnssec/_bridge/nodes/a"));
+        assertNull(t.nodeOf("dnssec/_bridge/nodes/a/x"));
+        assertNull(t.nodeOf("dnssec/_bridge/nodes/"));
+        assertEquals("dnssec/_bridge/replica/0%2F25.2.0.192.in-addr.arpa", t.replica("0/25.2.0.192.in-addr.arpa"));
+        // a zone's replica belongs to the zone (a reconcile groups them), the bridge's other topics to none
+        assertEquals("example.com", t.zoneLevelOf(t.replica("example.com")));
+        assertNull(t.zoneLevelOf(t.node("a")));
+        assertNull(t.zoneLevelOf(t.bridgeState()));
+    }
 }
