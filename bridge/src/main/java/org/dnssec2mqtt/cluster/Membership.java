@@ -34,14 +34,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every decision runs on one "cluster" thread, in the order the broker's messages arrived.
  * After each connect the node waits for the echo of its own node topic (everything retained
- * arrives before it) and then {@link #SETTLE_MS} more, so that the other nodes, reconnecting
- * after a broker restart, are heard before it decides that nobody is active.
+ * arrives before it) and then {@link #SETTLE_MS} more ({@link #RESETTLE_MS} after a reconnect), so
+ * that the other nodes, reconnecting after a broker restart, are heard before it decides that
+ * nobody is active.
  */
 public final class Membership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
     private static final int QOS = 1;
-    /** Wait after a connect's retained replay before deciding that nobody is active. */
+    /** Wait after the first connect's retained replay before deciding that nobody is active. */
     static final long SETTLE_MS = 1_500;
+    /**
+     * The same after a reconnect (the broker restarted, say): longer than the longest reconnect
+     * delay (4 s), so the active node is back and heard before a standby decides it is gone.
+     */
+    static final long RESETTLE_MS = 5_000;
 
     /** What the node does when its role changes, and what it follows while standing by. */
     public interface Listener {
@@ -74,6 +80,12 @@ public final class Membership implements AutoCloseable {
     private Instant activeSince;
     private boolean settled;
     private boolean duplicateWarned;
+    /** On the cluster thread: this connect's time, in the node payload so each connect's differs. */
+    private Instant connectedAt;
+    /** On the cluster thread: nodes heard live (not as a retained copy) since this node's latest connect. */
+    private final java.util.Set<String> heard = new java.util.HashSet<>();
+    /** On the cluster thread: each other node's latest payload as sent. */
+    private final Map<String, String> raw = new java.util.HashMap<>();
     /** Payloads this node published on its own topic (few: one per role change). */
     private final java.util.Set<String> sent = new java.util.HashSet<>();
     private long connects;
@@ -139,13 +151,15 @@ public final class Membership implements AutoCloseable {
     }
 
     private String payload(boolean online) {
-        return Payloads.node(node, online, online && activeSince != null, activeSince);
+        return Payloads.node(node, online, online && activeSince != null, activeSince, connectedAt);
     }
 
     /** On the cluster thread, after each connect. */
     private void onConnected() {
         long connect = ++connects;
         settled = false;
+        connectedAt = clock.instant();
+        heard.clear();
         try {
             client.subscribe(new String[] {topics.nodesFilter(), topics.bridgeState()}, new int[] {QOS, QOS})
                     .waitForCompletion(10_000);
@@ -172,18 +186,20 @@ public final class Membership implements AutoCloseable {
     }
 
     /** On the cluster thread. */
-    private void arrived(String topic, String text) {
+    private void arrived(String topic, String text, boolean retained) {
         String name = topics.nodeOf(topic);
         if (name != null) {
             if (name.equals(node)) {
                 if (!settled && text.equals(payload(true))) {
                     long connect = connects;
+                    long settle = connect == 1 ? SETTLE_MS : RESETTLE_MS;
                     thread.schedule(() -> {
                         if (connect == connects && !settled) {
                             settled = true;
                             elect();
                         }
-                    }, SETTLE_MS, TimeUnit.MILLISECONDS);
+                    }, settle, TimeUnit.MILLISECONDS);
+                    thread.schedule(() -> dropUnheard(connect), settle + staleMs(), TimeUnit.MILLISECONDS);
                 } else if (settled && !text.isEmpty() && !sent.contains(text) && !duplicateWarned) {
                     duplicateWarned = true; // answering would make two nodes of one name fight forever
                     log.warn("cluster: something else publishes on {} ({}): is another bridge running with"
@@ -193,6 +209,18 @@ public final class Membership implements AutoCloseable {
             }
             Election.Node before = nodes.get(name);
             Election.Node now = text.isEmpty() ? null : Election.Node.parse(name, text);
+            String previous = raw.put(name, text);
+            if (!retained) {
+                heard.add(name);
+                if (!text.equals(previous) && now != null && now.online() && client.isConnected()) {
+                    // a node (re)connected or changed: answer live, so it knows this node is alive too
+                    try {
+                        publishOwn();
+                    } catch (MqttException e) {
+                        log.debug("cluster: answer: {}", e.getMessage());
+                    }
+                }
+            }
             if (now == null) {
                 nodes.remove(name);
             } else {
@@ -222,6 +250,33 @@ public final class Membership implements AutoCloseable {
             if (level != null) {
                 listener.replica(level, text);
             }
+        }
+    }
+
+    /** How long after settling a node that says online must have been heard live: twice the keepalive, plus slack. */
+    private long staleMs() {
+        return 2_000L * settings.keepaliveSeconds() + RESETTLE_MS;
+    }
+
+    /**
+     * A node topic that says online but was not heard live since this node connected is a stale
+     * retained copy (its node died while the broker was down, so no will was sent): taken for offline.
+     */
+    private void dropUnheard(long connect) {
+        if (connect != connects || !client.isConnected()) {
+            return;
+        }
+        boolean changed = false;
+        for (Election.Node n : new ArrayList<>(nodes.values())) {
+            if (n.online() && !heard.contains(n.name())) {
+                log.warn("cluster: node {} says online but has not answered since this node connected; taking it"
+                        + " for offline (it stopped while the broker was away?)", n.name());
+                nodes.put(n.name(), new Election.Node(n.name(), false, false, null));
+                changed = true;
+            }
+        }
+        if (changed && settled) {
+            elect();
         }
     }
 
@@ -328,9 +383,10 @@ public final class Membership implements AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             String text = new String(message.getPayload(), StandardCharsets.UTF_8);
+            boolean retained = message.isRetained();
             thread.execute(() -> {
                 try {
-                    arrived(topic, text);
+                    arrived(topic, text, retained);
                 } catch (RuntimeException e) {
                     log.error("cluster: handling {} failed: {}", topic, e.getMessage());
                     log.debug("cluster", e);

@@ -172,6 +172,12 @@ public final class Payloads {
      * one active longer stays.
      */
     public static String node(String node, boolean online, boolean active, java.time.Instant activeSince) {
+        return node(node, online, active, activeSince, null);
+    }
+
+    /** The same with {@code since}: the node's connect time, so each connect's payload differs from the last. */
+    public static String node(String node, boolean online, boolean active, java.time.Instant activeSince,
+                              java.time.Instant since) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("node", node);
         m.put("state", online ? "online" : "offline");
@@ -180,6 +186,10 @@ public final class Payloads {
         if (active && activeSince != null) {
             m.put("active_since", java.time.format.DateTimeFormatter.ISO_INSTANT.format(
                     activeSince.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+        }
+        if (online && since != null) {
+            m.put("since", java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+                    since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
         }
         return Json.object(m);
     }
