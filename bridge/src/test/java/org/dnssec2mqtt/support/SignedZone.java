@@ -43,7 +43,7 @@ import org.xbill.DNS.Type;
  * line, so "which keys sign" is explicit instead of being derived from key timing metadata.
  */
 public final class SignedZone {
-    /** Default TTL of every record in the zone. */
+    /** Default TTL of every record in the zone ({@link #ttl(long)} changes it). */
     public static final long TTL = 300;
 
     /** One key pair: its file base name ({@code K<zone>+013+<tag at creation>}) in the zone directory. */
@@ -60,6 +60,7 @@ public final class SignedZone {
     private final Map<Key, Boolean> keys = new LinkedHashMap<>();
     private final List<String> extraRecords = new ArrayList<>();
     private long serial = 1;
+    private long ttl = TTL;
     private FileTime lastWritten = FileTime.fromMillis(0);
 
     /** A zone {@code zone} (e.g. "example.test") with no keys yet, kept in {@code dir}. */
@@ -72,6 +73,20 @@ public final class SignedZone {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Sets the TTL of every record the next {@link #sign()} writes (SOA minimum, DNSKEY RRset and
+     * the records without their own), e.g. a few seconds for timing tests.
+     */
+    public SignedZone ttl(long seconds) {
+        this.ttl = seconds;
+        return this;
+    }
+
+    /** The TTL the next {@link #sign()} writes. */
+    public long ttl() {
+        return ttl;
     }
 
     /** The zone's name, absolute. */
@@ -134,7 +149,7 @@ public final class SignedZone {
      */
     public void revoke(Key key) {
         DNSKEYRecord old = dnskey(key);
-        DNSKEYRecord revoked = new DNSKEYRecord(old.getName(), DClass.IN, TTL,
+        DNSKEYRecord revoked = new DNSKEYRecord(old.getName(), DClass.IN, ttl,
                 old.getFlags() | DNSKEYRecord.Flags.REVOKE, old.getProtocol(), old.getAlgorithm(), old.getKey());
         write(keyFile(key), revoked + "\n");
     }
@@ -164,7 +179,7 @@ public final class SignedZone {
     /** The key's DNSKEY record as it is now (from its .key file). */
     public DNSKEYRecord dnskey(Key key) {
         requireKnown(key);
-        return parseKeyFile(keyFile(key), origin);
+        return parseKeyFile(keyFile(key), origin, ttl);
     }
 
     /** The key's DNSKEY record in presentation format, e.g. {@code example.test. 300 IN DNSKEY 257 3 13 ...}. */
@@ -176,8 +191,8 @@ public final class SignedZone {
     public String zoneText() {
         StringBuilder text = new StringBuilder();
         text.append("$ORIGIN ").append(origin).append('\n');
-        text.append("$TTL ").append(TTL).append('\n');
-        text.append("@ IN SOA ns1 hostmaster ").append(serial).append(" 3600 600 86400 ").append(TTL).append('\n');
+        text.append("$TTL ").append(ttl).append('\n');
+        text.append("@ IN SOA ns1 hostmaster ").append(serial).append(" 3600 600 86400 ").append(ttl).append('\n');
         text.append("@ IN NS ns1\n");
         text.append("ns1 IN A 127.0.0.1\n");
         extraRecords.forEach(line -> text.append(line).append('\n'));
@@ -240,6 +255,11 @@ public final class SignedZone {
 
     /** Reads the DNSKEY line of a .key file (ldns or BIND format; ';' starts a comment). */
     static DNSKEYRecord parseKeyFile(Path file, Name origin) {
+        return parseKeyFile(file, origin, TTL);
+    }
+
+    /** The same with the record's TTL set to {@code ttl}. */
+    static DNSKEYRecord parseKeyFile(Path file, Name origin, long ttl) {
         String content;
         try {
             content = Files.readString(file, StandardCharsets.UTF_8);
@@ -254,7 +274,7 @@ public final class SignedZone {
                     String rdata = String.join(" ", List.of(tokens).subList(i + 1, tokens.length));
                     try {
                         return (DNSKEYRecord) Record.fromString(
-                                Name.fromString(tokens[0], origin), Type.DNSKEY, DClass.IN, TTL, rdata, origin);
+                                Name.fromString(tokens[0], origin), Type.DNSKEY, DClass.IN, ttl, rdata, origin);
                     } catch (IOException e) {
                         throw new IllegalStateException("bad DNSKEY in " + file + ": " + line, e);
                     }
