@@ -19,9 +19,7 @@ import org.dnssec2mqtt.support.TestConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSSEC;
-import org.xbill.DNS.DSRecord;
 
 /**
  * Issue 3 against real NSD: a parent zone with a DS for its child, the child on two NSD
@@ -39,7 +37,7 @@ class DnssecDepthIT {
     }
 
     static String ds(SignedZone zone, SignedZone.Key key) {
-        return new DSRecord(zone.name(), DClass.IN, 300, DNSSEC.Digest.SHA256, zone.dnskey(key)).toString();
+        return zone.ds(key, 300, DNSSEC.Digest.SHA256).toString();
     }
 
     @Test
@@ -53,13 +51,7 @@ class DnssecDepthIT {
         child.bumpSerial();
         child.sign();
 
-        SignedZone parent = new SignedZone("test", tmp.resolve("parent"));
-        parent.addKsk();
-        parent.addZsk();
-        parent.addRecord("example IN NS ns1.example");
-        parent.addRecord("ns1.example IN A 127.0.0.1");
-        parent.addRecord(ds(child, ksk));
-        parent.sign();
+        SignedZone parent = SignedZone.parentOf(child, tmp.resolve("parent"), ds(child, ksk));
 
         int mqttPort = FreePorts.tcp();
         try (NsdServer a = new NsdServer(tmp.resolve("nsd-a")).zone("test", parent.signedFile())

@@ -26,9 +26,7 @@ import org.dnssec2mqtt.support.TestConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSSEC;
-import org.xbill.DNS.DSRecord;
 
 /**
  * Issue 14's rollover timing against real NSD, seen on a real mosquitto: a double-KSK roll of a
@@ -83,12 +81,12 @@ class RolloverTimingIT {
     }
 
     static String ds(SignedZone zone, SignedZone.Key key, int digest) {
-        return new DSRecord(zone.name(), DClass.IN, DS_TTL, digest, zone.dnskey(key)).toString();
+        return zone.ds(key, DS_TTL, digest).toString();
     }
 
     /** {@code ds_sha256} as the bridge writes it: the DS RDATA. */
     static String rdata(SignedZone zone, SignedZone.Key key, int digest) {
-        return new DSRecord(zone.name(), DClass.IN, DS_TTL, digest, zone.dnskey(key)).rdataToString();
+        return zone.ds(key, DS_TTL, digest).rdataToString();
     }
 
     /**
@@ -118,13 +116,7 @@ class RolloverTimingIT {
         SignedZone.Key ksk1 = child.addKsk();
         child.addZsk();
         child.sign();
-        SignedZone parent = new SignedZone("test", tmp.resolve("parent"));
-        parent.addKsk();
-        parent.addZsk();
-        parent.addRecord("example IN NS ns1.example");
-        parent.addRecord("ns1.example IN A 127.0.0.1");
-        parent.addRecord(ds(child, ksk1, DNSSEC.Digest.SHA256));
-        parent.sign();
+        SignedZone parent = SignedZone.parentOf(child, tmp.resolve("parent"), ds(child, ksk1, DNSSEC.Digest.SHA256));
         int tag1 = child.keyTag(ksk1);
 
         int notifyPort = FreePorts.tcpAndUdp();

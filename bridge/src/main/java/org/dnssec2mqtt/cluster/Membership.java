@@ -108,16 +108,6 @@ public final class Membership implements AutoCloseable {
         client.setCallback(new Callback());
     }
 
-    public String node() {
-        return node;
-    }
-
-    /** Whether this node is the active one (any thread). */
-    public boolean active() {
-        return activeRole;
-    }
-
-    private volatile boolean activeRole;
     private volatile List<String> nodeNames;
 
     /** Every node name seen on the broker, this one's included, sorted (any thread). */
@@ -128,24 +118,9 @@ public final class Membership implements AutoCloseable {
     /** Connects in the background, retrying until the broker answers; the node starts as standby. */
     public void start() throws IOException {
         MqttConnectOptions options = MqttLink.connectOptions(settings, topics.node(node), payload(false));
-        Thread connector = new Thread(() -> {
-            long delay = 250;
-            while (!closing) {
-                try {
-                    client.connect(options).waitForCompletion(15_000);
-                    return; // Paho's automatic reconnect from here on
-                } catch (MqttException e) {
-                    log.warn("cluster: node {} cannot connect to {}: {}; retrying in {} ms", node, settings.url(),
-                            e.getMessage(), delay);
-                }
-                try {
-                    Thread.sleep(delay);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                delay = Math.min(delay * 2, 4_000);
-            }
-        }, "cluster-connect");
+        Thread connector = new Thread(() -> MqttLink.connectUntilUp(client, options, () -> closing, (e, delay) ->
+                log.warn("cluster: node {} cannot connect to {}: {}; retrying in {} ms", node, settings.url(),
+                        e.getMessage(), delay)), "cluster-connect");
         connector.setDaemon(true);
         connector.start();
     }
@@ -173,11 +148,18 @@ public final class Membership implements AutoCloseable {
         }
         // our own topic's echo ends the retained replay; decide a little later (see SETTLE_MS)
         thread.schedule(() -> {
-            if (connect == connects && !settled && client.isConnected()) {
-                settled = true;
-                elect();
+            if (client.isConnected()) {
+                settle(connect);
             }
         }, SETTLE_MS + 10_000, TimeUnit.MILLISECONDS); // in case the echo never comes (no read access)
+    }
+
+    /** On the cluster thread: the wait after connect {@code connect} is over (unless a newer connect began): decide. */
+    private void settle(long connect) {
+        if (connect == connects && !settled) {
+            settled = true;
+            elect();
+        }
     }
 
     private void publishOwn() throws MqttException {
@@ -193,12 +175,7 @@ public final class Membership implements AutoCloseable {
                 if (!settled && text.equals(payload(true))) {
                     long connect = connects;
                     long settle = connect == 1 ? SETTLE_MS : RESETTLE_MS;
-                    thread.schedule(() -> {
-                        if (connect == connects && !settled) {
-                            settled = true;
-                            elect();
-                        }
-                    }, settle, TimeUnit.MILLISECONDS);
+                    thread.schedule(() -> settle(connect), settle, TimeUnit.MILLISECONDS);
                     thread.schedule(() -> dropUnheard(connect), settle + staleMs(), TimeUnit.MILLISECONDS);
                 } else if (settled && !text.isEmpty() && !sent.contains(text) && !duplicateWarned) {
                     duplicateWarned = true; // answering would make two nodes of one name fight forever
@@ -295,14 +272,12 @@ public final class Membership implements AutoCloseable {
         }
         if (want) {
             activeSince = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-            activeRole = true;
             log.info("cluster: node {} is now active (no other online node is)", node);
             unsubscribeReplicas();
             announce();
             listener.becomeActive();
         } else {
             activeSince = null;
-            activeRole = false;
             log.warn("cluster: node {} stands by again: another node is active too and stays", node);
             listener.becomeStandby();
             announce();
@@ -340,7 +315,6 @@ public final class Membership implements AutoCloseable {
         try {
             thread.submit(() -> {
                 activeSince = null;
-                activeRole = false;
                 if (client.isConnected()) {
                     try {
                         client.publish(topics.node(node), payload(false).getBytes(StandardCharsets.UTF_8), QOS, true)

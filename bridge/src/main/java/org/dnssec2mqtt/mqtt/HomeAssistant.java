@@ -61,6 +61,8 @@ public final class HomeAssistant {
     private final String prefix;
     private final Topics topics;
     private final String version;
+    /** Null unless cluster mode: the node names, whose topics make entities available. */
+    private final java.util.function.Supplier<List<String>> clusterNodes;
 
     /**
      * @param prefix the discovery prefix ({@code homeassistant.prefix})
@@ -83,8 +85,6 @@ public final class HomeAssistant {
         this.version = version;
         this.clusterNodes = clusterNodes;
     }
-
-    private final java.util.function.Supplier<List<String>> clusterNodes;
 
     private List<Map<String, Object>> availability() {
         List<String> sources = clusterNodes == null ? List.of(topics.bridgeState())

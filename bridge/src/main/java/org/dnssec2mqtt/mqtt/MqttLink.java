@@ -247,15 +247,30 @@ public final class MqttLink implements Outbox, AutoCloseable {
     }
 
     private void connectLoop(MqttConnectOptions options) {
+        connectUntilUp(client, options, () -> closing || paused, (e, delay) -> {
+            connectFailures.incrementAndGet();
+            log.warn("mqtt: cannot connect to {}: {} (reason {}); retrying in {} ms",
+                    settings.url(), e.getMessage(), e.getReasonCode(), delay);
+        });
+    }
+
+    /**
+     * The first connect of a connection of the bridge: retried with a delay doubling from 250 ms to
+     * 4 s until it succeeds, {@code stop} says so or the thread is interrupted; Paho's automatic
+     * reconnect takes over after it.
+     *
+     * @param failed told of each failed attempt and the delay before the next
+     */
+    public static void connectUntilUp(MqttAsyncClient client, MqttConnectOptions options,
+                                      java.util.function.BooleanSupplier stop,
+                                      java.util.function.ObjLongConsumer<MqttException> failed) {
         long delay = 250;
-        while (!closing && !paused) {
+        while (!stop.getAsBoolean()) {
             try {
                 client.connect(options).waitForCompletion(15_000);
-                return; // from here on Paho's automatic reconnect takes over
+                return;
             } catch (MqttException e) {
-                connectFailures.incrementAndGet();
-                log.warn("mqtt: cannot connect to {}: {} (reason {}); retrying in {} ms",
-                        settings.url(), e.getMessage(), e.getReasonCode(), delay);
+                failed.accept(e, delay);
             }
             try {
                 Thread.sleep(delay);

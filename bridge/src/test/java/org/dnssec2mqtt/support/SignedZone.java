@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSKEYRecord;
+import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
@@ -180,6 +181,30 @@ public final class SignedZone {
     public DNSKEYRecord dnskey(Key key) {
         requireKnown(key);
         return parseKeyFile(keyFile(key), origin, ttl);
+    }
+
+    /** The DS record of the key, as its parent would serve it. */
+    public DSRecord ds(Key key, long ttl, int digest) {
+        return new DSRecord(origin, DClass.IN, ttl, digest, dnskey(key));
+    }
+
+    /**
+     * The parent of {@code child} (its name minus the first label) in {@code dir}, with its own KSK
+     * and ZSK, delegating the child to {@code ns1.<child label>} at 127.0.0.1, plus {@code records}
+     * (the child's DS, say); signed.
+     */
+    public static SignedZone parentOf(SignedZone child, Path dir, String... records) {
+        String label = child.name().getLabelString(0);
+        SignedZone parent = new SignedZone(new Name(child.name(), 1).toString(true), dir);
+        parent.addKsk();
+        parent.addZsk();
+        parent.addRecord(label + " IN NS ns1." + label);
+        parent.addRecord("ns1." + label + " IN A 127.0.0.1");
+        for (String r : records) {
+            parent.addRecord(r);
+        }
+        parent.sign();
+        return parent;
     }
 
     /** The key's DNSKEY record in presentation format, e.g. {@code example.test. 300 IN DNSKEY 257 3 13 ...}. */
