@@ -2,6 +2,7 @@ package org.dnssec2mqtt;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Consumer;
 import org.dnssec2mqtt.cluster.Membership;
 import org.dnssec2mqtt.cluster.Replica;
 import org.dnssec2mqtt.mqtt.MqttLink;
@@ -24,18 +25,25 @@ final class ClusterRole implements Membership.Listener {
     private final MqttPublisher publisher;
     private final MqttLink link;
     private final Runnable nodesChanged;
+    private final Consumer<Boolean> roleChanged;
     private boolean warnedUnreadable;
 
-    /** @param nodesChanged called when the set of nodes changed (Home Assistant's availability lists them) */
-    ClusterRole(Bridge bridge, MqttPublisher publisher, MqttLink link, Runnable nodesChanged) {
+    /**
+     * @param nodesChanged called when the set of nodes changed (Home Assistant's availability lists them)
+     * @param roleChanged told {@code true} when this node becomes active, {@code false} when it stands by (the metric)
+     */
+    ClusterRole(Bridge bridge, MqttPublisher publisher, MqttLink link, Runnable nodesChanged,
+            Consumer<Boolean> roleChanged) {
         this.bridge = bridge;
         this.publisher = publisher;
         this.link = link;
         this.nodesChanged = nodesChanged;
+        this.roleChanged = roleChanged;
     }
 
     @Override
     public void becomeActive() {
+        roleChanged.accept(true);
         publisher.takeover(bridge.states());
         bridge.activate();
         try {
@@ -47,6 +55,7 @@ final class ClusterRole implements Membership.Listener {
 
     @Override
     public void becomeStandby() {
+        roleChanged.accept(false);
         bridge.standby();
         link.pause();
     }

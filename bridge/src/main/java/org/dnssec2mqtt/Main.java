@@ -322,9 +322,12 @@ public final class Main {
                 // standing by until the election says otherwise: the link connects on takeover
                 bridge.standby();
                 Bridge b = bridge;
-                member.set(new Membership(config.clusterNode(), topics,
+                String node = config.clusterNode();
+                m.setClusterActive(node, false);
+                member.set(new Membership(node, topics,
                         mqttSettings.withClientId(mqttSettings.clientId() + "-node"),
-                        new ClusterRole(bridge, publisher, mqtt, () -> publisher.rerender(b.states())), clock));
+                        new ClusterRole(bridge, publisher, mqtt, () -> publisher.rerender(b.states()),
+                                active -> m.setClusterActive(node, active)), clock));
                 membership = member.get();
                 membership.start();
             } else {

@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.Payloads;
+import org.dnssec2mqtt.mqtt.ReconnectWatchdog;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
@@ -86,10 +87,16 @@ public final class Membership implements AutoCloseable {
     private final java.util.Set<String> heard = new java.util.HashSet<>();
     /** On the cluster thread: each other node's latest payload as sent. */
     private final Map<String, String> raw = new java.util.HashMap<>();
-    /** Payloads this node published on its own topic (few: one per role change). */
+    /** Payloads this node published on its own topic since its latest connect (one per role change). */
     private final java.util.Set<String> sent = new java.util.HashSet<>();
+    /**
+     * On the cluster thread: about to take the active role, waiting for the echo of its own topic
+     * published once more (see {@link #confirmThenTakeOver}).
+     */
+    private boolean confirming;
     private long connects;
     private volatile boolean closing;
+    private final ReconnectWatchdog watchdog;
 
     public Membership(String node, Topics topics, MqttLink.Settings settings, Listener listener, Clock clock)
             throws MqttException {
@@ -105,6 +112,7 @@ public final class Membership implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.watchdog = new ReconnectWatchdog(client, "cluster node " + node, () -> !closing);
         client.setCallback(new Callback());
     }
 
@@ -132,9 +140,12 @@ public final class Membership implements AutoCloseable {
     /** On the cluster thread, after each connect. */
     private void onConnected() {
         long connect = ++connects;
+        log.info("cluster: node {} {} to {}", node, connect == 1 ? "connected" : "reconnected", settings.url());
         settled = false;
+        confirming = false;
         connectedAt = clock.instant();
         heard.clear();
+        sent.clear(); // this connect's payloads differ from all earlier ones (its "since")
         try {
             client.subscribe(new String[] {topics.nodesFilter(), topics.bridgeState()}, new int[] {QOS, QOS})
                     .waitForCompletion(10_000);
@@ -172,12 +183,22 @@ public final class Membership implements AutoCloseable {
         String name = topics.nodeOf(topic);
         if (name != null) {
             if (name.equals(node)) {
-                if (!settled && text.equals(payload(true))) {
+                if (settled && confirming && text.equals(payload(true))) {
+                    confirming = false; // the broker still serves this connection
+                    if (activeSince == null && Election.shouldBeActive(node, null, nodes.values())) {
+                        takeOver();
+                    }
+                } else if (!settled && text.equals(payload(true))) {
                     long connect = connects;
                     long settle = connect == 1 ? SETTLE_MS : RESETTLE_MS;
                     thread.schedule(() -> settle(connect), settle, TimeUnit.MILLISECONDS);
                     thread.schedule(() -> dropUnheard(connect), settle + staleMs(), TimeUnit.MILLISECONDS);
-                } else if (settled && !text.isEmpty() && !sent.contains(text) && !duplicateWarned) {
+                } else if (settled && !text.isEmpty() && !saysOnline(text) && !closing && client.isConnected()) {
+                    // another node took this one for a stale copy and cleared it (see dropUnheard): say online again
+                    log.info("cluster: node {} was marked offline on {} while it is online; publishing its state again",
+                            node, topic);
+                    announce();
+                } else if (settled && !sent.contains(text) && !duplicateWarned && saysOnline(text)) {
                     duplicateWarned = true; // answering would make two nodes of one name fight forever
                     log.warn("cluster: something else publishes on {} ({}): is another bridge running with"
                             + " cluster.node = {}? Node names must be unique", topic, text, node);
@@ -249,11 +270,26 @@ public final class Membership implements AutoCloseable {
                 log.warn("cluster: node {} says online but has not answered since this node connected; taking it"
                         + " for offline (it stopped while the broker was away?)", n.name());
                 nodes.put(n.name(), new Election.Node(n.name(), false, false, null));
+                clearStale(n.name());
                 changed = true;
             }
         }
         if (changed && settled) {
             elect();
+        }
+    }
+
+    /**
+     * Publishes {@code offline} on a stale node topic for the node that cannot (its will never came),
+     * so that Home Assistant's availability and other subscribers stop counting it. Were the node
+     * alive after all, it says online again at once (see {@link #arrived}).
+     */
+    private void clearStale(String name) {
+        try {
+            client.publish(topics.node(name), Payloads.node(name, false, false, null).getBytes(StandardCharsets.UTF_8),
+                    QOS, true);
+        } catch (MqttException e) {
+            log.debug("cluster: clearing the stale topic of {}: {}", name, e.getMessage());
         }
     }
 
@@ -264,18 +300,25 @@ public final class Membership implements AutoCloseable {
         return out;
     }
 
-    /** On the cluster thread: takes or gives up the active role as {@link Election} says. */
+    /** Whether a node payload says online (this node's own will, say, does not). */
+    private boolean saysOnline(String text) {
+        Election.Node n = Election.Node.parse(node, text);
+        return n != null && n.online();
+    }
+
+    /**
+     * On the cluster thread: takes or gives up the active role as {@link Election} says. Taking it
+     * waits for {@link #confirmThenTakeOver}.
+     */
     private void elect() {
         boolean want = Election.shouldBeActive(node, activeSince, nodes.values());
         if (want == (activeSince != null)) {
             return;
         }
-        if (want) {
-            activeSince = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-            log.info("cluster: node {} is now active (no other online node is)", node);
-            unsubscribeReplicas();
-            announce();
-            listener.becomeActive();
+        if (want && !confirming) {
+            confirmThenTakeOver();
+        } else if (want) {
+            log.debug("cluster: node {} waits for the broker's echo before taking over", node);
         } else {
             activeSince = null;
             log.warn("cluster: node {} stands by again: another node is active too and stays", node);
@@ -287,6 +330,36 @@ public final class Membership implements AutoCloseable {
                 log.warn("cluster: node {} cannot follow the active node: {}", node, e.getMessage());
             }
         }
+    }
+
+    /**
+     * Before taking the role, the node publishes its own topic once more (the same payload) and
+     * takes it only when the echo comes back. A broker that is shutting down sends every client's
+     * last will (the active node's {@code offline} among them) and then closes the connections:
+     * without the echo such a will would make a standby active while the active node lives, two
+     * actives once the broker is back. The echo proves the broker still serves this connection; a
+     * connection lost first means a reconnect, which settles anew.
+     */
+    private void confirmThenTakeOver() {
+        if (!client.isConnected()) {
+            return; // the next connect settles and elects again
+        }
+        confirming = true;
+        try {
+            publishOwn();
+        } catch (MqttException e) {
+            confirming = false;
+            log.warn("cluster: node {} cannot publish its role: {}", node, e.getMessage());
+        }
+    }
+
+    /** On the cluster thread, once the broker's echo confirmed that this node should be active. */
+    private void takeOver() {
+        activeSince = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        log.info("cluster: node {} is now active (no other online node is)", node);
+        unsubscribeReplicas();
+        announce();
+        listener.becomeActive();
     }
 
     private void unsubscribeReplicas() {
@@ -328,28 +401,20 @@ public final class Membership implements AutoCloseable {
             log.debug("cluster: close: {}", e.getMessage());
         }
         thread.shutdownNow();
-        try {
-            if (client.isConnected()) {
-                client.disconnect(500).waitForCompletion(1_000);
-            }
-        } catch (MqttException e) {
-            log.debug("cluster: disconnect: {}", e.getMessage());
-        }
-        try {
-            client.close(true);
-        } catch (MqttException e) {
-            log.debug("cluster: close: {}", e.getMessage());
-        }
+        watchdog.close();
+        MqttLink.disconnect(client, true);
     }
 
     private final class Callback implements MqttCallbackExtended {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            watchdog.connected();
             thread.execute(Membership.this::onConnected);
         }
 
         @Override
         public void connectionLost(Throwable cause) {
+            watchdog.lost();
             log.warn("cluster: node {} lost the broker: {}; reconnecting", node,
                     cause == null ? "unknown reason" : cause.getMessage());
         }

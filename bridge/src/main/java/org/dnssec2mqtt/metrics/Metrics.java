@@ -76,6 +76,7 @@ public final class Metrics implements AutoCloseable {
     private final DistributionDataPoint[][] checks;
     private final CounterDataPoint[] queries;
     private final Gauge mqttConnected;
+    private final Gauge clusterActive;
     private final Counter publishes;
     private final Counter zonesLearned;
     private final Counter zonesForgotten;
@@ -124,6 +125,12 @@ public final class Metrics implements AutoCloseable {
         mqttConnected = Gauge.builder()
                 .name("dnssec2mqtt_mqtt_connected")
                 .help("1 while the bridge is connected to the MQTT broker, else 0")
+                .withoutExemplars()
+                .register(registry);
+        clusterActive = Gauge.builder()
+                .name("dnssec2mqtt_cluster_active")
+                .help("With cluster.enabled: 1 while this node is the active one, 0 while it stands by")
+                .labelNames("node")
                 .withoutExemplars()
                 .register(registry);
         publishes = counter("dnssec2mqtt_mqtt_publishes_total",
@@ -186,6 +193,11 @@ public final class Metrics implements AutoCloseable {
     /** The MQTT connection came up ({@code true}) or went down. */
     public void setMqttConnected(boolean connected) {
         mqttConnected.set(connected ? 1 : 0);
+    }
+
+    /** This cluster node became the active one ({@code true}) or stands by. */
+    public void setClusterActive(String node, boolean active) {
+        clusterActive.labelValues(node).set(active ? 1 : 0);
     }
 
     /** An MQTT message was published. */

@@ -128,6 +128,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
     /** Fields other parts add to the online message ({@link #onlineFields}). */
     private volatile java.util.function.Supplier<Map<String, Object>> onlineFields = Map::of;
     private volatile CountDownLatch echoed;
+    private final ReconnectWatchdog watchdog;
 
     public MqttLink(Settings settings, Topics topics) throws MqttException {
         this.settings = settings;
@@ -141,6 +142,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         });
         this.sender = new Thread(this::sendLoop, "mqtt-send");
         sender.setDaemon(true);
+        this.watchdog = new ReconnectWatchdog(client, "the bridge's connection", () -> !closing && !paused);
         client.setCallback(new Callback());
     }
 
@@ -205,6 +207,15 @@ public final class MqttLink implements Outbox, AutoCloseable {
             queue.clear();
             queuedEvents = 0;
         }
+        disconnect(client, false);
+        log.info("mqtt: disconnected from {}: standing by", settings.url());
+    }
+
+    /**
+     * A clean disconnect (the broker does not send the last will) when connected; {@code close}
+     * then releases the client for good. Failures only at DEBUG: the connection is going anyway.
+     */
+    public static void disconnect(MqttAsyncClient client, boolean close) {
         try {
             if (client.isConnected()) {
                 client.disconnect(500).waitForCompletion(1_000);
@@ -212,7 +223,13 @@ public final class MqttLink implements Outbox, AutoCloseable {
         } catch (MqttException e) {
             log.debug("mqtt: disconnect: {}", e.getMessage());
         }
-        log.info("mqtt: disconnected from {}: standing by", settings.url());
+        if (close) {
+            try {
+                client.close(true);
+            } catch (MqttException e) {
+                log.debug("mqtt: close: {}", e.getMessage());
+            }
+        }
     }
 
     private MqttConnectOptions options() throws IOException {
@@ -271,6 +288,10 @@ public final class MqttLink implements Outbox, AutoCloseable {
                 return;
             } catch (MqttException e) {
                 failed.accept(e, delay);
+                if (e.getReasonCode() == MqttException.REASON_CODE_CLIENT_TIMEOUT
+                        || e.getReasonCode() == MqttException.REASON_CODE_CONNECT_IN_PROGRESS) {
+                    ReconnectWatchdog.dropAttempt(client); // see ReconnectWatchdog: the attempt may hang for good
+                }
             }
             try {
                 Thread.sleep(delay);
@@ -564,30 +585,22 @@ public final class MqttLink implements Outbox, AutoCloseable {
         if (connector != null) {
             connector.interrupt();
         }
-        try {
-            if (client.isConnected()) {
-                client.disconnect(500).waitForCompletion(1_000);
-            }
-        } catch (MqttException e) {
-            log.debug("mqtt: disconnect: {}", e.getMessage());
-        }
-        try {
-            client.close(true);
-        } catch (MqttException e) {
-            log.debug("mqtt: close: {}", e.getMessage());
-        }
+        watchdog.close();
+        disconnect(client, true);
         sessionThread.shutdownNow();
     }
 
     private final class Callback implements MqttCallbackExtended {
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            watchdog.connected();
             observer.connection(true);
             sessionThread.execute(() -> onConnected(reconnect));
         }
 
         @Override
         public void connectionLost(Throwable cause) {
+            watchdog.lost();
             lostAt.compareAndSet(0, System.nanoTime());
             observer.connection(false);
             synchronized (queue) {

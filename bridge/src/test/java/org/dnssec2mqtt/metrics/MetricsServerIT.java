@@ -96,7 +96,7 @@ class MetricsServerIT {
         assertEquals(0, run(null, promtool.toString(), "check", "config", config.toString()).exit());
         Promtool checked = run(null, promtool.toString(), "check", "rules", rules.toString());
         assertEquals(0, checked.exit(), checked.said());
-        assertTrue(checked.said().contains("SUCCESS: 6 rules found"), checked.said());
+        assertTrue(checked.said().contains("SUCCESS: 7 rules found"), checked.said());
     }
 
     static List<String> yamlBlocks(String markdown) {

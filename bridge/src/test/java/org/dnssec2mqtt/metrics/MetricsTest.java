@@ -251,6 +251,16 @@ class MetricsTest {
         v = scrape(m);
         assertEquals(0.0, v.get("dnssec2mqtt_queue_depth{queue=\"checks\"}"), "read at scrape time");
         assertEquals(0.0, v.get("dnssec2mqtt_mqtt_connected"));
+        assertEquals(null, v.get("dnssec2mqtt_cluster_active{node=\"a\"}"), "no cluster series for a single bridge");
+    }
+
+    @Test
+    void aClusterNodeSaysWhetherItIsActive() throws IOException {
+        Metrics m = metrics(List.of());
+        m.setClusterActive("a", false);
+        assertEquals(0.0, scrape(m).get("dnssec2mqtt_cluster_active{node=\"a\"}"));
+        m.setClusterActive("a", true);
+        assertEquals(1.0, scrape(m).get("dnssec2mqtt_cluster_active{node=\"a\"}"));
     }
 
     @Test

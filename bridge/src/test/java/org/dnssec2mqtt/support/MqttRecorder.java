@@ -28,12 +28,18 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 public final class MqttRecorder implements AutoCloseable {
     /**
      * One message as it arrived: {@code retained} is the RETAIN flag on delivery (true only for the
-     * retained message replayed at subscribe time), {@code nanos} is {@link System#nanoTime()}.
+     * retained message replayed at subscribe time), {@code nanos} is {@link System#nanoTime()},
+     * {@code duplicate} the DUP flag (the broker delivers a QoS 1 message again, e.g. after its
+     * restart, because it never saw our acknowledgement).
      */
-    public record Received(String topic, String payload, boolean retained, int qos, long nanos) {
+    public record Received(String topic, String payload, boolean retained, int qos, long nanos, boolean duplicate) {
+        public Received(String topic, String payload, boolean retained, int qos, long nanos) {
+            this(topic, payload, retained, qos, nanos, false);
+        }
+
         @Override
         public String toString() {
-            return topic + (retained ? " [retained] " : " ") + payload;
+            return topic + (retained ? " [retained] " : " ") + (duplicate ? "[dup] " : "") + payload;
         }
     }
 
@@ -80,7 +86,7 @@ public final class MqttRecorder implements AutoCloseable {
                 public void messageArrived(String topic, MqttMessage message) {
                     // no blocking calls in here: Paho's callback thread would deadlock
                     record(new Received(topic, new String(message.getPayload(), StandardCharsets.UTF_8),
-                            message.isRetained(), message.getQos(), System.nanoTime()));
+                            message.isRetained(), message.getQos(), System.nanoTime(), message.isDuplicate()));
                 }
 
                 @Override

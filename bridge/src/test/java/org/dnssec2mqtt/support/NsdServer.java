@@ -44,7 +44,7 @@ public final class NsdServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
     /** A zone; {@code primaryPort} > 0 makes it a secondary transferring from 127.0.0.1:primaryPort. */
-    private record Zone(String name, Path file, int notifyPort, String tsigKeyName, int primaryPort) {}
+    private record Zone(String name, Path file, List<Integer> notifyPorts, String tsigKeyName, int primaryPort) {}
 
     private record Key(String name, String algorithm, String secret) {}
 
@@ -100,7 +100,12 @@ public final class NsdServer implements AutoCloseable {
      * (none when 0), signed with the TSIG key {@code tsigKeyName} or unsigned when null.
      */
     public NsdServer zone(String name, Path zoneFile, int notifyPort, String tsigKeyName) {
-        zones.add(new Zone(name, zoneFile.toAbsolutePath(), notifyPort, tsigKeyName, 0));
+        return zone(name, zoneFile, notifyPort > 0 ? List.of(notifyPort) : List.of(), tsigKeyName);
+    }
+
+    /** As {@link #zone(String, Path, int, String)}, NOTIFYing 127.0.0.1 at each of {@code notifyPorts} (several bridges). */
+    public NsdServer zone(String name, Path zoneFile, List<Integer> notifyPorts, String tsigKeyName) {
+        zones.add(new Zone(name, zoneFile.toAbsolutePath(), List.copyOf(notifyPorts), tsigKeyName, 0));
         return this;
     }
 
@@ -111,7 +116,7 @@ public final class NsdServer implements AutoCloseable {
      * not wait for the first transfer: poll {@link #awaitSerial} or {@link #query}.
      */
     public NsdServer secondary(String name, int primaryPort, int notifyPort) {
-        zones.add(new Zone(name, dir.toAbsolutePath().resolve(name + ".zone"), notifyPort, null, primaryPort));
+        zones.add(new Zone(name, dir.toAbsolutePath().resolve(name + ".zone"), notifyPort > 0 ? List.of(notifyPort) : List.of(), null, primaryPort));
         return this;
     }
 
@@ -269,8 +274,8 @@ public final class NsdServer implements AutoCloseable {
                 conf.append("  request-xfr: 127.0.0.1@").append(zone.primaryPort()).append(" NOKEY\n")
                         .append("  allow-notify: 127.0.0.1 NOKEY\n");
             }
-            if (zone.notifyPort() > 0) {
-                conf.append("  notify: 127.0.0.1@").append(zone.notifyPort()).append(' ')
+            for (int notifyPort : zone.notifyPorts()) {
+                conf.append("  notify: 127.0.0.1@").append(notifyPort).append(' ')
                         .append(zone.tsigKeyName() == null ? "NOKEY" : zone.tsigKeyName()).append('\n');
             }
         }
