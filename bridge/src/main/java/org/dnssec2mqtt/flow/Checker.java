@@ -166,6 +166,14 @@ public class Checker {
 
     /** SOA, DNSKEY, CDS and CDNSKEY of every server; the newest answer is the one trusted. */
     private Found full(TrackedZone z, List<QueryTarget> targets) {
+        return full(z, targets, false);
+    }
+
+    /**
+     * @param again this is the second fetch of a check whose first one looked torn
+     *     ({@link #looksTorn}): its answer is believed
+     */
+    private Found full(TrackedZone z, List<QueryTarget> targets, boolean again) {
         Config.ZoneConfig zc = config.zones().get(z.name);
         if (zc != null && zc.useNs()) {
             refreshNameServers(z, targets.get(0));
@@ -230,6 +238,10 @@ public class Checker {
         }
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
+        if (!again && before != null && looksTorn(before.keys(), o.state().keys())) {
+            log.debug("check: zone={} a key's role or state changed; asking again before believing it", z.display);
+            return full(z, targets, true);
+        }
         if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
             // a learned zone whose first answer does not validate is not worth knowing yet
             return new Found(Kind.UNTRUSTED, null, best.server() + ": answer does not validate: " + o.state().problem());
@@ -237,6 +249,31 @@ public class Checker {
         boolean bogus = "bogus".equals(o.state().validation());
         return settle(z, z.state, new Found(Kind.FULL, o, null),
                 parentDs == null || bogus ? null : parentDs.records());
+    }
+
+    /**
+     * Whether a key's role or state changed, or a new key stands by: what a torn read looks like.
+     * A check's queries go out at once, on several connections; while a server reloads they can
+     * meet its old and its new process (NSD forks a new one), so the SOA and its signatures may be
+     * of one version and the DNSKEY RRset of the next. Whether a ZSK is active, and whether a KSK
+     * is a CSK, is read from the SOA's signatures: a new ZSK would look standby, a removed one
+     * would stay as standby, for one check. Such a change is asked again before it is believed
+     * (one more fetch, only when it happens). Keys appearing, going or being revoked come from the
+     * DNSKEY answer alone and need no second look.
+     */
+    static boolean looksTorn(List<KeyInfo> before, List<KeyInfo> after) {
+        Map<String, KeyInfo> was = new HashMap<>();
+        for (KeyInfo k : before) {
+            was.put(k.identity(), k);
+        }
+        for (KeyInfo k : after) {
+            KeyInfo w = was.get(k.identity());
+            if (w == null ? k.state() == KeyInfo.KeyState.STANDBY
+                    : !k.revoked() && k.flags() == w.flags() && (k.role() != w.role() || k.state() != w.state())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -40,6 +40,7 @@ public final class SpoofingServer implements AutoCloseable {
     private final ServerSocket server;
     private final AtomicLong queries = new AtomicLong();
     private volatile Mode mode = Mode.HONEST;
+    private volatile DemoZone.Signed staleSoa;
     private volatile boolean closed;
 
     public SpoofingServer(DemoZone zone, TSIG key, TSIG wrongKey) throws IOException {
@@ -62,6 +63,15 @@ public final class SpoofingServer implements AutoCloseable {
 
     public void mode(Mode m) {
         mode = m;
+    }
+
+    /**
+     * The next SOA answer comes from {@code older}, an earlier version of the zone, while DNSKEY
+     * answers are current: what a server gives during a reload when two of a check's queries meet
+     * two server processes (NSD's old and new ones), a torn read.
+     */
+    public void staleSoaOnce(DemoZone.Signed older) {
+        staleSoa = older;
     }
 
     private void acceptLoop() {
@@ -114,7 +124,10 @@ public final class SpoofingServer implements AutoCloseable {
         if (opt != null) {
             r.addRecord(new OPTRecord(4096, 0, 0, dnssecOk ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
         }
-        if (question.getType() == Type.SOA) {
+        if (question.getType() == Type.SOA && staleSoa != null) {
+            add(r, staleSoa.soa(), dnssecOk);
+            staleSoa = null;
+        } else if (question.getType() == Type.SOA) {
             SOARecord soa = (SOARecord) signed.soa().first();
             if (forged) {
                 r.addRecord(new SOARecord(asked, DClass.IN, soa.getTTL(), soa.getHost(), soa.getAdmin(),

@@ -1,0 +1,84 @@
+package org.dnssec2mqtt.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.dnssec2mqtt.config.Config;
+import org.dnssec2mqtt.demo.DemoZone;
+import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.support.SpoofingServer;
+import org.dnssec2mqtt.support.TestConfig;
+import org.dnssec2mqtt.zone.Event;
+import org.dnssec2mqtt.zone.KeyInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Name;
+
+/** {@link Checker} against a real DNS server on loopback (the test's {@link SpoofingServer}). */
+class CheckerTest {
+    static final Name ZONE = Name.fromConstantString("example.test.");
+
+    @TempDir
+    Path dir;
+
+    final ExecutorService io = Executors.newFixedThreadPool(2);
+    SpoofingServer server;
+
+    @AfterEach
+    void tearDown() {
+        io.shutdownNow();
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    Checker checker(DemoZone zone) throws Exception {
+        server = new SpoofingServer(zone, null, null);
+        Config config = TestConfig.load(dir, "dns.timeout = 2s\ndns.transport = tcp\n"
+                + "zones.example.test.servers = 127.0.0.1:" + server.port() + "\n");
+        return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io), Clock.systemUTC());
+    }
+
+    static Checker.Found check(Checker checker, TrackedZone z) {
+        Checker.Found f = checker.check(z, true, () -> {});
+        assertEquals(Checker.Kind.FULL, f.kind(), String.valueOf(f.error()));
+        z.state = f.state();
+        z.confirmed = true;
+        return f;
+    }
+
+    static List<String> types(Checker.Found f) {
+        return f.outcome().events().stream().map(Event::type).toList();
+    }
+
+    /**
+     * A new ZSK appears while the server reloads: the SOA answer still comes from the old version
+     * (signed by the old ZSK only), the DNSKEY answer from the new. Taken at face value the new ZSK
+     * would be "standby" now and "active" at the next check: a key_changed for a change that never
+     * happened. A role or state change is asked again before it is believed.
+     */
+    @Test
+    void aTornReadDuringAReloadDoesNotMakeAKeyChangeOutOfNothing() throws Exception {
+        DemoZone zone = new DemoZone(ZONE, 2026120200, Clock.systemUTC());
+        zone.addKey(true, true);
+        zone.addKey(false, true);
+        Checker checker = checker(zone);
+        TrackedZone z = new TrackedZone(ZONE, true);
+        assertEquals(List.of("zone_added"), types(check(checker, z)));
+
+        DemoZone.Signed before = zone.signed();
+        DemoZone.Key zsk2 = zone.addKey(false, true); // signs the zone from this version on
+        server.staleSoaOnce(before);
+        Checker.Found torn = check(checker, z);
+        assertEquals(List.of("key_added"), types(torn));
+        KeyInfo added = torn.state().keys().stream().filter(k -> k.keytag() == zsk2.tag()).findFirst().orElseThrow();
+        assertEquals(KeyInfo.KeyState.ACTIVE, added.state(), "the new ZSK signs the zone: " + added);
+
+        assertEquals(List.of(), types(check(checker, z)), "nothing changed since");
+    }
+}
