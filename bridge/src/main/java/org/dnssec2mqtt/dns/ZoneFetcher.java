@@ -53,8 +53,10 @@ public final class ZoneFetcher {
     static final int EDNS_PAYLOAD = 1232;
 
     /**
-     * @param executor completes dnsjava's futures; without it they run on the common pool,
-     *     which on a small machine means a new thread per query
+     * @param executor completes dnsjava's futures of UDP queries (parsing the answer, and asking
+     *     again over TCP when it is truncated); without it they run on the common pool, which on a
+     *     small machine means a new thread per query. Over TCP the answer is parsed on the
+     *     connection's reader thread ({@link #completion}).
      */
     public ZoneFetcher(Duration timeout, boolean tcp, Executor executor) {
         this.timeout = timeout;
@@ -222,12 +224,25 @@ public final class ZoneFetcher {
         }
         CompletableFuture<Message> answer;
         try {
-            answer = resolver(server).sendAsync(query, executor).toCompletableFuture();
+            answer = resolver(server).sendAsync(query, completion()).toCompletableFuture();
         } catch (java.net.UnknownHostException | RuntimeException e) {
             // an unresolvable host name, or dnsjava refusing work while the JVM shuts down
             answer = CompletableFuture.failedFuture(e);
         }
         return new Pending(zone, type, server, recursive, answer);
+    }
+
+    /**
+     * Where dnsjava parses an answer and completes the query's future. Over TCP: on the thread
+     * that read it ({@link TcpClient}'s reader; parsing and the TSIG check take microseconds and
+     * nothing there blocks, as a truncated answer cannot come over TCP), so the waiting check is
+     * woken directly. Handing each of a check's four answers to another thread first cost a
+     * thread wake-up per answer on the NOTIFY → first key path (measured per stage, issue 11).
+     * Over UDP: the executor, since a truncated answer is asked again over TCP from there, and a
+     * new TCP connection must not stall dnsjava's one UDP selector thread.
+     */
+    Executor completion() {
+        return tcp ? Runnable::run : executor;
     }
 
     /** Quick I/O failures (not timeouts) retried per query: a server that reloads resets connections. */

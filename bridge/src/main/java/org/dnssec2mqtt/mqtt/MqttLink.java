@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -30,7 +31,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's one MQTT connection, to the embedded or an external broker alike. Publishes are
- * QoS 1, go out in the order they were made on one sender thread, and never block the caller.
+ * QoS 1, go out in the order they were made, and never block the caller: a message made while
+ * nothing waits is handed to Paho on the caller's thread (a check's first key message then
+ * reaches the broker without waking another thread first); otherwise it waits in the queue for
+ * the "mqtt-send" thread, which hands messages over one at a time within the in-flight window.
  *
  * <p>After every connect the link first reads back what the broker retains under the bridge's
  * own topics ({@link Session#ownFilters}): it subscribes to them, publishes its {@code online}
@@ -93,6 +97,12 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final ExecutorService sessionThread;
     private final Thread sender;
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    /**
+     * Held by whoever hands a message to Paho (the sender thread, or a caller while the queue is
+     * empty), so that messages go out in the order they were made. Taken after {@link #queue}'s
+     * monitor only with {@code tryLock}, never waited for there.
+     */
+    private final ReentrantLock handing = new ReentrantLock();
     /** Guarded by itself: what waits to be sent, in order. */
     private final Deque<Out> queue = new ArrayDeque<>();
     /** Guarded by {@link #queue}: the sender may send (connected, retained queue purged). */
@@ -361,6 +371,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         if (closing || paused) {
             return;
         }
+        boolean direct;
         synchronized (queue) {
             if (m.retained() && !client.isConnected()) {
                 return; // the reconcile after the next connect publishes it
@@ -376,18 +387,39 @@ public final class MqttLink implements Outbox, AutoCloseable {
                     }
                 }
             }
-            queue.addLast(m);
-            if (!m.retained()) {
-                queuedEvents++;
+            // nothing waits and nobody is handing a message over: this one goes out now, in order
+            direct = sending && queue.isEmpty() && handing.tryLock();
+            if (!direct) {
+                queue.addLast(m);
+                if (!m.retained()) {
+                    queuedEvents++;
+                }
+                queue.notifyAll();
             }
-            queue.notifyAll();
+        }
+        if (direct) {
+            try {
+                if (inFlight.tryAcquire()) {
+                    publish(m);
+                } else {
+                    // the window is full: first in the queue (whatever came meanwhile came after it)
+                    synchronized (queue) {
+                        queue.addFirst(m);
+                        if (!m.retained()) {
+                            queuedEvents++;
+                        }
+                        queue.notifyAll();
+                    }
+                }
+            } finally {
+                handing.unlock();
+            }
         }
     }
 
-    /** The sender thread: one message at a time, in order, within the in-flight window. */
+    /** The sender thread: what callers queued, one message at a time, in order, within the in-flight window. */
     private void sendLoop() {
         while (!closing) {
-            Out m;
             synchronized (queue) {
                 while (!closing && (!sending || queue.isEmpty())) {
                     try {
@@ -399,35 +431,53 @@ public final class MqttLink implements Outbox, AutoCloseable {
                 if (closing) {
                     return;
                 }
-                m = queue.pollFirst();
-                if (!m.retained()) {
-                    queuedEvents--;
-                }
             }
             try {
-                inFlight.acquire();
+                handing.lockInterruptibly();
             } catch (InterruptedException e) {
                 return;
             }
             try {
-                client.publish(m.topic(), m.payload(), QOS, m.retained(), null, new IMqttActionListener() {
-                    @Override
-                    public void onSuccess(IMqttToken token) {
-                        inFlight.release();
-                        published.incrementAndGet();
-                        observer.published();
+                Out m;
+                synchronized (queue) {
+                    if (!sending || queue.isEmpty()) {
+                        continue; // purged meanwhile
                     }
-
-                    @Override
-                    public void onFailure(IMqttToken token, Throwable e) {
-                        inFlight.release();
-                        requeue(m);
+                    m = queue.pollFirst();
+                    if (!m.retained()) {
+                        queuedEvents--;
                     }
-                });
-            } catch (MqttException e) {
-                inFlight.release();
-                requeue(m);
+                }
+                inFlight.acquire(); // callers queue meanwhile (they find the hand-over taken)
+                publish(m);
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                handing.unlock();
             }
+        }
+    }
+
+    /** Hands one message to Paho; the caller holds {@link #handing} and one in-flight permit. */
+    private void publish(Out m) {
+        try {
+            client.publish(m.topic(), m.payload(), QOS, m.retained(), null, new IMqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    inFlight.release();
+                    published.incrementAndGet();
+                    observer.published();
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable e) {
+                    inFlight.release();
+                    requeue(m);
+                }
+            });
+        } catch (MqttException e) {
+            inFlight.release();
+            requeue(m);
         }
     }
 

@@ -101,6 +101,23 @@ class ZoneFetcherTest {
         assertTrue(server.connections.get() <= 4, server.connections.get() + " connections");
     }
 
+    /**
+     * Over TCP an answer is parsed on the thread that read it and wakes the check directly: no
+     * thread hand-off per answer on the NOTIFY → first key path.
+     */
+    @Test
+    void tcpAnswersAreNotHandedToTheExecutor() throws Exception {
+        zone.addKey(true, true);
+        server = new Server(zone);
+        AtomicInteger handedOff = new AtomicInteger();
+        ZoneFetcher f = new ZoneFetcher(Duration.ofSeconds(5), true, r -> {
+            handedOff.incrementAndGet();
+            io.execute(r);
+        });
+        assertEquals(1, f.fetch(ZONE, target()).keys().size());
+        assertEquals(0, handedOff.get(), "answers handed to the executor");
+    }
+
     /** NSD closes pooled connections (on reload, when idle): the next fetch must still succeed. */
     @Test
     void aServerClosingEveryConnectionAfterOneAnswerIsAskedAgain() throws Exception {
