@@ -1,6 +1,7 @@
 package org.dnssec2mqtt;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.dnssec2mqtt.zone.Event;
 import org.slf4j.Logger;
@@ -19,9 +20,10 @@ final class EventLog {
     static final long ZONE_ADDED_EVERY_NANOS = 1_000_000_000L;
 
     private final LongSupplier nanoTime;
-    private long lastZoneAddedLine; // guarded by this
-    private boolean anyZoneAddedLine; // guarded by this
-    private long folded; // zone_added lines at DEBUG since the last INFO one; guarded by this
+    /** When the last zone_added line went out at INFO; {@link Long#MIN_VALUE}: none yet. */
+    private final AtomicLong lastZoneAddedLine = new AtomicLong(Long.MIN_VALUE);
+    /** zone_added lines at DEBUG since the last INFO one. */
+    private final AtomicLong folded = new AtomicLong();
 
     EventLog() {
         this(System::nanoTime);
@@ -53,17 +55,18 @@ final class EventLog {
         }
     }
 
-    /** -1: this zone_added goes to DEBUG; otherwise INFO, with how many went to DEBUG before it. */
-    private synchronized long zoneAddedAtInfo() {
+    /**
+     * -1: this zone_added goes to DEBUG; otherwise INFO, with how many went to DEBUG before it.
+     * Lock-free: with a lock, the check workers of a burst queued on it (measured).
+     */
+    private long zoneAddedAtInfo() {
         long now = nanoTime.getAsLong();
-        if (anyZoneAddedLine && now - lastZoneAddedLine < ZONE_ADDED_EVERY_NANOS) {
-            folded++;
-            return -1;
+        long last = lastZoneAddedLine.get();
+        if ((last == Long.MIN_VALUE || now - last >= ZONE_ADDED_EVERY_NANOS)
+                && lastZoneAddedLine.compareAndSet(last, now)) {
+            return folded.getAndSet(0);
         }
-        anyZoneAddedLine = true;
-        lastZoneAddedLine = now;
-        long more = folded;
-        folded = 0;
-        return more;
+        folded.incrementAndGet();
+        return -1;
     }
 }
