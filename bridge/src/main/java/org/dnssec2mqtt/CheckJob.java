@@ -14,7 +14,6 @@ import org.dnssec2mqtt.flow.TrackedZone;
 import org.dnssec2mqtt.flow.ZoneRegistry;
 import org.dnssec2mqtt.metrics.Metrics;
 import org.dnssec2mqtt.mqtt.Payloads;
-import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.ZoneEvaluator;
 import org.dnssec2mqtt.zone.ZoneState;
 import org.slf4j.Logger;
@@ -38,6 +37,7 @@ final class CheckJob {
     private final StateWriter writer;
     private final KeyLog keyLog; // null unless keylog.file
     private final Metrics metrics;
+    private final EventLog eventLog = new EventLog();
     private final AtomicLong checks = new AtomicLong();
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong dnskeyFetches = new AtomicLong();
@@ -198,13 +198,7 @@ final class CheckJob {
             publisher.publish(after, o.events());
             setRolloverTimer(z, after);
         }
-        for (Event e : o.events()) { // one line each: high-priority ones (problems) at WARN
-            if (e.priority() == Event.HIGH) {
-                log.warn("event: {} zone={} {}", e.type(), z.display, e.get("message"));
-            } else {
-                log.info("event: {} zone={} {}", e.type(), z.display, e.get("message"));
-            }
-        }
+        eventLog.log(z.display, o.events());
         if (before == null || !sameButCheckTime(before, after)) {
             writer.save(after);
         }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * protocol is {@link NotifyHandler}'s. Both transports are needed: NSD, BIND and PowerDNS notify
  * over UDP, Knot over TCP only.
  *
- * <p>Threads: one reader per UDP socket, one acceptor per TCP socket, one thread per TCP
+ * <p>Threads: {@value #UDP_READERS} readers per UDP socket, one acceptor per TCP socket, one thread per TCP
  * connection (at most {@code maxConnections} at once, at most a quarter of them from one source
  * address), and one dispatcher. The reader and connection threads parse and answer at once, and
  * only after the reply is sent put each accepted request into its source's queue; the dispatcher takes one request from each
@@ -62,7 +62,14 @@ public final class NotifyListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
 
     /** Asked for, not guaranteed: Linux caps it at net.core.rmem_max. Absorbs NOTIFY bursts. */
-    private static final int UDP_RECEIVE_BUFFER = 4 << 20;
+    static final int UDP_RECEIVE_BUFFER = 4 << 20;
+    /**
+     * Reader threads per UDP socket, each receiving, answering and queueing on its own: while one
+     * parses and answers, another is already receiving. With one reader, a 10,000-zone burst on a
+     * busy 2-core machine overflowed even a 4 MiB buffer (hundreds of drops, each costing the
+     * primary a resend a second later).
+     */
+    static final int UDP_READERS = 2;
     /** RFC 1035 §4.2.1 caps UDP at 512 without EDNS, but read whatever arrives, up to the IP limit. */
     private static final int UDP_MAX = 65535;
     private static final Duration DEFAULT_IDLE = Duration.ofSeconds(10);
@@ -97,6 +104,8 @@ public final class NotifyListener implements AutoCloseable {
     private final List<DatagramChannel> udp = new ArrayList<>();
     private final List<ServerSocketChannel> tcp = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
+    /** The UDP receive buffer each socket was granted, in bytes. */
+    private final List<Integer> receiveBuffers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -161,13 +170,17 @@ public final class NotifyListener implements AutoCloseable {
             DatagramChannel u = udp.get(i);
             ServerSocketChannel t = tcp.get(i);
             String where = format(bound.get(i));
-            threads.add(daemon("notify-udp-" + where, () -> udpLoop(u)));
+            for (int r = 1; r <= UDP_READERS; r++) {
+                threads.add(daemon("notify-udp-" + where + "-" + r, () -> udpLoop(u)));
+            }
             threads.add(daemon("notify-tcp-accept-" + where, () -> acceptLoop(t)));
         }
         dispatcher = daemon("notify-dispatch", this::dispatchLoop);
         threads.add(dispatcher);
         threads.forEach(Thread::start);
-        log.info("notify listening on {} (UDP and TCP)", bound.stream().map(NotifyListener::format).toList());
+        log.info("notify listening on {} (UDP and TCP), UDP receive buffer {} KiB",
+                bound.stream().map(NotifyListener::format).toList(),
+                receiveBuffers.stream().mapToInt(Integer::intValue).min().orElse(0) / 1024);
     }
 
     private void bindBoth(InetSocketAddress address) throws IOException {
@@ -212,12 +225,36 @@ public final class NotifyListener implements AutoCloseable {
         try {
             channel.setOption(StandardSocketOptions.SO_RCVBUF, UDP_RECEIVE_BUFFER);
             channel.bind(address);
-            log.debug("notify udp={} receive-buffer={}", address, channel.getOption(StandardSocketOptions.SO_RCVBUF));
+            // The JDK reads back what the kernel granted (on Linux it halves the kernel's doubled figure).
+            int granted = channel.getOption(StandardSocketOptions.SO_RCVBUF);
+            receiveBuffers.add(granted);
+            String warning = receiveBufferWarning(format(address), UDP_RECEIVE_BUFFER, granted);
+            if (warning != null) {
+                log.warn(warning);
+            }
             return channel;
         } catch (IOException e) {
             closeQuietly(channel);
             throw bindError(address, "UDP", e);
         }
+    }
+
+    /**
+     * The warning when a socket got a smaller receive buffer than asked (Linux caps it at
+     * net.core.rmem_max, often 208 KiB), in the operator's terms; null when it got what it asked.
+     */
+    static String receiveBufferWarning(String where, int asked, int granted) {
+        if (granted >= asked) {
+            return null;
+        }
+        return "notify udp=" + where + ": receive buffer " + kib(granted) + " KiB, asked for " + kib(asked)
+                + " KiB; a burst of NOTIFYs (a primary restarting) can overflow it and the primaries must resend;"
+                + " raise the system's limit with 'sysctl -w net.core.rmem_max=" + asked + "' (and a file in"
+                + " /etc/sysctl.d/ to keep it), then restart the bridge";
+    }
+
+    private static long kib(int bytes) {
+        return bytes / 1024;
     }
 
     private static IOException bindError(InetSocketAddress address, String transport, IOException e) {

@@ -335,15 +335,16 @@ public final class ZoneFetcher {
      */
     private SimpleResolver resolver(QueryTarget server) throws java.net.UnknownHostException {
         String id = server.address() + "/" + server.keyName();
+        SimpleResolver cached = resolvers.get(id); // only literals are kept: no parsing per query
+        if (cached != null) {
+            return cached;
+        }
         HostPort a = server.address();
         if (IpLiteral.parseOrNull(a.host()) == null) {
             return newResolver(a.resolve(), server.key());
         }
-        SimpleResolver cached = resolvers.get(id);
-        if (cached == null) {
-            cached = newResolver(a.resolve(), server.key());
-            resolvers.put(id, cached);
-        }
+        cached = newResolver(a.resolve(), server.key());
+        resolvers.put(id, cached);
         return cached;
     }
 

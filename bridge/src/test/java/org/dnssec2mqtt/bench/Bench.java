@@ -254,6 +254,8 @@ public final class Bench {
             out.printf(Locale.ROOT, "bench: start -> online %.0f ms%n", run.onlineMs);
 
             try (Notifier notifier = new Notifier(new InetSocketAddress(InetAddress.getLoopbackAddress(), notifyPort))) {
+                out.printf(Locale.ROOT, "bench: NOTIFY sender's receive buffer %d KiB (asked %d KiB)%n",
+                        notifier.receiveBuffer() / 1024, Notifier.RECEIVE_BUFFER / 1024);
                 latency(run, sub, notifier, PREFIX, o.latencyZones(), log);
                 for (Map.Entry<Integer, List<Name>> e : burstZones.entrySet()) {
                     notifier.reset();

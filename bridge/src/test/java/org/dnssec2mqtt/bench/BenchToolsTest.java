@@ -1,14 +1,28 @@
 package org.dnssec2mqtt.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
 
 /**
  * The benchmark asks {@link org.dnssec2mqtt.support.Peers} for every program it runs before it
@@ -37,5 +51,56 @@ class BenchToolsTest {
         List<String> required = Bench.tools(false);
         assertTrue(required.contains("/usr/sbin/nsd") && required.contains("/usr/sbin/mosquitto"), required.toString());
         assertFalse(required.contains("dig"), required.toString());
+    }
+
+    /**
+     * The bench's NOTIFY sender past the 16-bit ID space: 65,537 NOTIFYs, so the first and the
+     * last share ID 1. A responder answers all but the first zone's. Matched by ID alone, the
+     * last one's reply would also settle the first (or the first's entry would be overwritten):
+     * the burst's "unanswered" count would read 0.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void repliesAreMatchedByIdAndZoneBeyondSixtyFiveThousandNotifies() throws Exception {
+        int n = 65_537;
+        List<Name> zones = BenchZones.names("w", n);
+        Name silent = zones.get(0);
+        try (DatagramChannel responder = DatagramChannel.open()) {
+            responder.setOption(StandardSocketOptions.SO_RCVBUF, Notifier.RECEIVE_BUFFER);
+            responder.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread answering = new Thread(() -> answerAllBut(responder, silent), "test-responder");
+            answering.setDaemon(true);
+            answering.start();
+            try (Notifier notifier = new Notifier((InetSocketAddress) responder.getLocalAddress())) {
+                assertTrue(notifier.receiveBuffer() > 212_992, "receive buffer " + notifier.receiveBuffer());
+                for (Name z : zones) {
+                    notifier.notify(z, null, true); // retransmitted: a reply lost on loopback is asked again
+                }
+                while (notifier.answered.get() < n - 1) {
+                    Thread.sleep(10); // polling the reader thread's counter; bounded by @Timeout
+                }
+                assertEquals(n - 1, notifier.answered.get());
+                assertEquals(1, notifier.unanswered(), "only the first zone's NOTIFY is unanswered");
+            }
+        }
+    }
+
+    /** Echoes each NOTIFY back with QR set (RFC 1996 §4.7), except those for {@code silent}. */
+    private static void answerAllBut(DatagramChannel channel, Name silent) {
+        ByteBuffer buf = ByteBuffer.allocate(4096);
+        while (channel.isOpen()) {
+            try {
+                buf.clear();
+                SocketAddress from = channel.receive(buf);
+                Message m = new Message(Arrays.copyOf(buf.array(), buf.position()));
+                if (m.getQuestion().getName().equals(silent)) {
+                    continue;
+                }
+                m.getHeader().setFlag(Flags.QR);
+                channel.send(ByteBuffer.wrap(m.toWire()), from);
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
     }
 }

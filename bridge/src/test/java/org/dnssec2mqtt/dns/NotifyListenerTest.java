@@ -5,6 +5,7 @@ import static org.dnssec2mqtt.dns.NotifyHandlerTest.NOTIFY_SOA;
 import static org.dnssec2mqtt.dns.NotifyHandlerTest.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.dnssec2mqtt.support.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -68,6 +70,24 @@ class NotifyListenerTest {
         assertNotEquals(0, bound.getPort());
         assertEquals(List.of(bound), listener.udpAddresses());
         assertEquals(List.of(bound), listener.tcpAddresses());
+    }
+
+    @Test
+    void theStartLineSaysWhichUdpReceiveBufferTheKernelGranted() throws Exception {
+        try (LogCapture log = LogCapture.start()) {
+            start();
+            String line = log.await("UDP receive buffer", Duration.ofSeconds(5));
+            assertTrue(line.matches("(?s).*notify listening on .*UDP receive buffer [1-9][0-9]* KiB.*"), line);
+        }
+    }
+
+    @Test
+    void aSmallerReceiveBufferThanAskedIsWarnedAboutWithTheSysctlThatRaisesIt() {
+        // Linux with its default net.core.rmem_max: 212,992 bytes granted
+        String warning = NotifyListener.receiveBufferWarning("127.0.0.1:5300", 4 << 20, 212_992);
+        assertTrue(warning.contains("receive buffer 208 KiB, asked for 4096 KiB"), warning);
+        assertTrue(warning.contains("sysctl -w net.core.rmem_max=4194304"), warning);
+        assertNull(NotifyListener.receiveBufferWarning("127.0.0.1:5300", 4 << 20, 4 << 20));
     }
 
     @Test
