@@ -105,8 +105,9 @@ public final class StateStore {
                 throw new java.nio.file.AccessDeniedException(dir.toString());
             }
         } catch (IOException e) {
-            throw new IOException("data.dir: cannot create or write the state directory " + dir + ": "
-                    + IoProblems.describe(e), e);
+            String why = e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name is in the way"
+                    : IoProblems.describe(e);
+            throw new IOException("data.dir: cannot create or write the state directory " + dir + ": " + why, e);
         }
         Files.deleteIfExists(dir.resolve(SNAPSHOT + ".tmp")); // a compaction that a crash cut short
         migrate();

@@ -32,7 +32,7 @@ import org.dnssec2mqtt.zone.ZoneState;
  * The state store, old against new, in one run: one JSON file per zone (each written to a
  * temporary file, fsync'd and renamed, 8 at once, the directory synced per batch: the layout
  * before the journal) and the journal + snapshot of {@link StateStore}. For 10,000 and 100,000
- * zone states like the tests build (two keys, signals, timestamps): a burst of saves in batches
+ * zone states like the tests build (two keys, then five): a burst of saves in batches
  * (fsyncs counted), the load of a restart, the one-time move of an old directory, compaction,
  * and the bytes on the disk. Runs in {@code BENCH_STORE_DIR} (default {@code bridge/target/store-bench},
  * the disk the data directory would be on; not a tmpfs). {@code bridge/bench/micro.sh store}.
@@ -50,8 +50,10 @@ public final class StoreBench {
         Path root = Path.of(System.getenv().getOrDefault("BENCH_STORE_DIR", "bridge/target/store-bench")).toAbsolutePath();
         List<Integer> sizes = args.length > 0 ? Stream.of(args).map(Integer::valueOf).toList() : List.of(10_000, 100_000);
         List<String> rows = new ArrayList<>();
-        for (int n : sizes) {
-            rows.addAll(run(root.resolve("n" + n), n));
+        for (boolean typical : List.of(true, false)) {
+            for (int n : sizes) {
+                rows.addAll(run(root.resolve("n" + n), n, typical));
+            }
         }
         System.out.println("Java " + System.getProperty("java.version") + ", " + Runtime.getRuntime().availableProcessors()
                 + " CPUs, load average " + String.format(Locale.ROOT, "%.2f",
@@ -62,11 +64,11 @@ public final class StoreBench {
         rows.forEach(System.out::println);
     }
 
-    private static List<String> run(Path dir, int n) throws Exception {
+    private static List<String> run(Path dir, int n, boolean typical) throws Exception {
         delete(dir);
-        List<ZoneState> states = states(n, 1);
+        List<ZoneState> states = states(n, 1, typical);
         List<String> rows = new ArrayList<>();
-        String z = String.format(Locale.ROOT, "%,d", n);
+        String z = String.format(Locale.ROOT, "%,d × %s", n, typical ? "2 keys" : "5 keys");
 
         // 1. a burst of saves, BATCH zones per fsync round
         Path oldDir = dir.resolve("old");
@@ -111,16 +113,15 @@ public final class StoreBench {
         // 3. bytes on the disk
         rows.add(row(z, "bytes on the disk (allocated)", bytes(oldDir.resolve("zones")), bytes(newData.resolve("zones"))));
 
-        // 4. the load of a restart (each store opened afresh)
-        t0 = System.nanoTime();
+        // 4. the load of a restart (each store opened afresh); wall time (CPU time of the process)
+        long[] at = now();
         int oldLoaded = OldStore.loadAll(oldDir).size();
-        double oldLoadS = (System.nanoTime() - t0) / 1e9;
-        t0 = System.nanoTime();
+        String oldLoad = took(at);
+        at = now();
         int newLoaded = new StateStore(newData).loadAll().size();
-        double newLoadS = (System.nanoTime() - t0) / 1e9;
+        String newLoad = took(at);
         check(n, oldLoaded, newLoaded);
-        rows.add(row(z, "restart: load every state (as the burst left them)", String.format(Locale.ROOT, "%.2f s", oldLoadS),
-                String.format(Locale.ROOT, "%.2f s", newLoadS)));
+        rows.add(row(z, "restart: load every state (as the burst left them), wall (CPU)", oldLoad, newLoad));
 
         // 5. compaction, then the load from the snapshot
         StateStore compacting = new StateStore(newData);
@@ -130,35 +131,47 @@ public final class StoreBench {
         double compactS = (System.nanoTime() - t0) / 1e9;
         rows.add(row(z, "compaction of the journal into the snapshot", "",
                 String.format(Locale.ROOT, "%.2f s", compactS)));
-        t0 = System.nanoTime();
+        at = now();
         newLoaded = new StateStore(newData).loadAll().size();
-        rows.add(row(z, "restart: load every state (snapshot only)", "",
-                String.format(Locale.ROOT, "%.2f s", (System.nanoTime() - t0) / 1e9)));
+        check(n, newLoaded, newLoaded);
+        rows.add(row(z, "restart: load every state (snapshot only), wall (CPU)", "", took(at)));
         // every zone saved once more (a re-check of all that changed each): snapshot + a full journal
         StateStore again = new StateStore(newData);
-        List<ZoneState> second = states(n, 2);
+        List<ZoneState> second = states(n, 2, typical);
         for (int i = 0; i < n; i += BATCH) {
             again.saveAll(second.subList(i, Math.min(n, i + BATCH)));
         }
-        t0 = System.nanoTime();
+        at = now();
         List<ZoneState> loaded = new StateStore(newData).loadAll();
-        double bothS = (System.nanoTime() - t0) / 1e9;
+        String both = took(at);
         if (loaded.size() != n || loaded.stream().anyMatch(s -> s.serial() != 2)) {
             throw new IllegalStateException("the second round did not win everywhere");
         }
-        rows.add(row(z, "restart: load every state (snapshot + journal of one more save each)", "",
-                String.format(Locale.ROOT, "%.2f s", bothS)));
+        rows.add(row(z, "restart: load every state (snapshot + journal of one more save each), wall (CPU)", "", both));
         rows.add(row(z, "bytes per zone state (one line)", "",
                 String.format(Locale.ROOT, "%,d", Files.size(newData.resolve("zones/states.snapshot")) / n)));
 
         // 6. the first start after an upgrade: the old directory moved in
-        t0 = System.nanoTime();
+        at = now();
         int migrated = new StateStore(oldDir).loadAll().size();
         check(n, migrated, migrated);
-        rows.add(row(z, "first start after the upgrade: move the old files in, then load", "",
-                String.format(Locale.ROOT, "%.2f s", (System.nanoTime() - t0) / 1e9)));
+        rows.add(row(z, "first start after the upgrade: move the old files in, then load, wall (CPU)", "", took(at)));
         delete(dir);
         return rows;
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    /** Wall and process CPU nanoseconds now. */
+    private static long[] now() {
+        return new long[] {System.nanoTime(), OS.getProcessCpuTime()};
+    }
+
+    /** "wall s (CPU s)" since {@code at}: the CPU time tells the work apart from the wait for a busy machine. */
+    private static String took(long[] at) {
+        return String.format(Locale.ROOT, "%.2f s (%.2f s)", (System.nanoTime() - at[0]) / 1e9,
+                (OS.getProcessCpuTime() - at[1]) / 1e9);
     }
 
     private static void check(int n, int a, int b) {
@@ -171,9 +184,16 @@ public final class StoreBench {
         return "| " + zones + " | " + step + " | " + old + " | " + now + " |";
     }
 
-    /** Zone states as the tests build them: the d1.aa key set, one of its keys a KSK. */
-    private static List<ZoneState> states(int n, long serial) throws Exception {
+    /**
+     * Zone states as the tests build them from the d1.aa key set: all five keys (a revoked and two
+     * standby KSKs, RSA among them), or ({@code typical}) a KSK and a ZSK, as the zones of the
+     * end-to-end benchmark have.
+     */
+    private static List<ZoneState> states(int n, long serial, boolean typical) throws Exception {
         var keys = Fixtures.keys("d1.aa.dnskey");
+        if (typical) {
+            keys = List.of(Fixtures.key(keys, 41542), Fixtures.key(keys, 8510)); // Ed25519 KSK, P-256 ZSK
+        }
         List<KeyInfo> infos = KeyAnalyzer.analyze(Fixtures.snapshot(keys, keys.subList(0, 1), List.of()), List.of(), NOW);
         List<ZoneState> states = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

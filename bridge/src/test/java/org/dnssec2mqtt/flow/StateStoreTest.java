@@ -274,6 +274,12 @@ class StateStoreTest {
         assertTrue(e.getMessage().startsWith("data.dir: cannot create or write the state directory " + notADir.resolve("zones")),
                 e.getMessage());
         assertFalse(e.getMessage().contains("Exception"), e.getMessage());
+        Path data = dir.resolve("data2");
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("zones"), "a file where the state directory should be");
+        e = assertThrows(IOException.class, () -> new StateStore(data));
+        assertEquals("data.dir: cannot create or write the state directory " + data.resolve("zones")
+                + ": a file of that name is in the way", e.getMessage());
     }
 
     @Test
