@@ -6,13 +6,16 @@
 #                           127.0.0.1, each way of asking them (needs nsd, ~3 min)
 #   bench/micro.sh notify   org.dnssec2mqtt.bench.NotifyBurstBench: a burst of BENCH_NOTIFY_BURST [20000]
 #                           NOTIFYs answered by the listener while its consumer is blocked
+#   bench/micro.sh store    org.dnssec2mqtt.bench.StoreBench: 10,000 and 100,000 zone states saved, loaded,
+#                           compacted and migrated, one file per zone against the journal (~2 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
     crypto) main=org.dnssec2mqtt.bench.CryptoBench ;;
     fetch) main=org.dnssec2mqtt.bench.FetchBench ;;
     notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify" >&2; exit 2 ;;
+    store) main=org.dnssec2mqtt.bench.StoreBench ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile

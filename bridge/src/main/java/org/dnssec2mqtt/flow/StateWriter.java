@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The persistence stage: zone states go to the {@link StateStore} on a writer thread of their
- * own, off the check path, in batches (one directory sync per batch). Only the latest state of
+ * own, off the check path, in batches: what queued up while the last batch was written goes to
+ * the disk as one append and one fsync (group commit). Only the latest state of
  * a zone is kept waiting. A write that fails stays pending and is retried on a back-off until
  * it succeeds, with one WARN when the trouble starts and one INFO when it ends: a zone's state
  * is never dropped because the disk hiccupped once. The writer is never interrupted, so a
@@ -22,7 +23,6 @@ public final class StateWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateWriter.class);
     private static final long FIRST_RETRY_MS = 500;
     private static final long MAX_RETRY_MS = 30_000;
-    private static final int WRITERS = 8;
 
     /** A pending delete (forget) of a zone's state. */
     private static final Object DELETE = new Object();
@@ -31,9 +31,6 @@ public final class StateWriter implements AutoCloseable {
     /** zone → latest ZoneState or DELETE; guarded by this. */
     private final Map<String, Object> pending = new LinkedHashMap<>();
     private final Thread thread;
-    /** Writes the files of one batch at once (see {@link StateStore#saveAll(List, java.util.concurrent.Executor)}). */
-    private final java.util.concurrent.ExecutorService writers =
-            java.util.concurrent.Executors.newFixedThreadPool(WRITERS, Scheduler.daemon("state-write"));
     private boolean closing;
     private boolean writing;
     private long failures;
@@ -134,15 +131,16 @@ public final class StateWriter implements AutoCloseable {
     /** Writes the batch; null when all of it reached the disk, else the problem in plain words. */
     private String write(Map<String, Object> batch) {
         List<ZoneState> states = new ArrayList<>();
-        try {
-            for (Map.Entry<String, Object> e : batch.entrySet()) {
-                if (e.getValue() == DELETE) {
-                    store.delete(e.getKey());
-                } else {
-                    states.add((ZoneState) e.getValue());
-                }
+        List<String> forgotten = new ArrayList<>();
+        for (Map.Entry<String, Object> e : batch.entrySet()) {
+            if (e.getValue() == DELETE) {
+                forgotten.add(e.getKey());
+            } else {
+                states.add((ZoneState) e.getValue());
             }
-            store.saveAll(states, writers);
+        }
+        try {
+            store.apply(states, forgotten);
             return null;
         } catch (IOException e) {
             log.debug("state: write failed", e);
@@ -187,6 +185,5 @@ public final class StateWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        writers.shutdown();
     }
 }

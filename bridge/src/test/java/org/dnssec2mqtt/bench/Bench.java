@@ -87,7 +87,7 @@ public final class Bench {
 
     /** One burst's outcome. {@code seconds} is NaN when not every zone arrived. */
     record Burst(int zones, int seen, double seconds, double lastSeenSeconds, long sent, long retransmitted,
-            long stateFiles) {
+            long zonesSaved) {
         int lost() {
             return zones - seen;
         }
@@ -259,13 +259,13 @@ public final class Bench {
                 latency(run, sub, notifier, PREFIX, o.latencyZones(), log);
                 for (Map.Entry<Integer, List<Name>> e : burstZones.entrySet()) {
                     notifier.reset();
-                    Burst b = burst(sub, notifier, PREFIX, e.getValue(), dir.resolve("data/zones"));
+                    Burst b = burst(sub, notifier, PREFIX, e.getValue(), dir.resolve("data"));
                     run.bursts.put(e.getKey(), b);
                 }
                 notifier.reset();
                 run.storm = storm(sub, notifier, PREFIX, o.stormNotifies(), 10, log);
             }
-            run.zonesTracked = countStateFiles(dir.resolve("data/zones"), "");
+            run.zonesTracked = countSavedZones(dir.resolve("data"), "");
             resources(run, bridge);
             if (restart) {
                 restart(run, sub, bridge, config, log);
@@ -426,7 +426,7 @@ public final class Bench {
     }
 
     /** (2) NOTIFY for every zone at once; retransmitted until answered; until every zone's keys arrived. */
-    private Burst burst(Subscriber sub, Notifier notifier, String prefix, List<Name> names, Path stateDir) throws Exception {
+    private Burst burst(Subscriber sub, Notifier notifier, String prefix, List<Name> names, Path dataDir) throws Exception {
         List<CompletableFuture<Long>> futures = new ArrayList<>(names.size());
         for (Name n : names) {
             futures.add(sub.keyFuture(prefix + "/" + n.toString(true)));
@@ -456,9 +456,9 @@ public final class Bench {
         double lastSeenS = (lastAt - t0) / 1e9;
         Burst b = new Burst(names.size(), seen, seen == names.size() ? lastSeenS : Double.NaN, lastSeenS,
                 notifier.sent.get(), notifier.retransmitted.get(),
-                stateDir == null ? -1 : countStateFiles(stateDir, "b" + names.size() + "-"));
-        out.printf(Locale.ROOT, "bench: burst %d: %d seen, %d lost, last at %.2f s, %.0f zones/s, %d NOTIFYs sent (%d retransmitted), %d state files%n",
-                b.zones(), b.seen(), b.lost(), lastSeenS, b.zonesPerSecond(), b.sent(), b.retransmitted(), b.stateFiles());
+                dataDir == null ? -1 : countSavedZones(dataDir, "b" + names.size() + "-"));
+        out.printf(Locale.ROOT, "bench: burst %d: %d seen, %d lost, last at %.2f s, %.0f zones/s, %d NOTIFYs sent (%d retransmitted), %d zones saved%n",
+                b.zones(), b.seen(), b.lost(), lastSeenS, b.zonesPerSecond(), b.sent(), b.retransmitted(), b.zonesSaved());
         return b;
     }
 
@@ -660,13 +660,11 @@ public final class Bench {
         }
     }
 
-    private static int countStateFiles(Path dir, String prefix) {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return (int) s.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(prefix) && n.endsWith(".json") && !n.startsWith("storm")).count();
+    /** Zones with a saved state whose name starts with {@code prefix} (the storm zone aside). */
+    private static int countSavedZones(Path dataDir, String prefix) {
+        try {
+            return (int) org.dnssec2mqtt.flow.StateStore.peek(dataDir).stream().map(z -> z.zone())
+                    .filter(n -> n.startsWith(prefix) && !n.startsWith("storm")).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

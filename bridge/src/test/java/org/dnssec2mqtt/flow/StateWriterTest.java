@@ -40,8 +40,10 @@ class StateWriterTest {
     @Test
     void aFailedWriteIsRetriedUntilItSucceedsAndSaidOnce() throws Exception {
         StateStore store = new StateStore(dir);
+        store.save(StateStoreTest.state("first.test"));
         Path zones = dir.resolve("zones");
-        Files.delete(zones);
+        Path aside = dir.resolve("zones-aside");
+        Files.move(zones, aside);
         Files.writeString(zones, "not a directory"); // every write fails, even for root
         try (LogCapture logs = LogCapture.start(); StateWriter writer = new StateWriter(store)) {
             writer.save(StateStoreTest.state("a.test"));
@@ -50,13 +52,29 @@ class StateWriterTest {
             assertTrue(writer.failures() >= 1);
             assertEquals(2, writer.pending(), "nothing dropped while the disk fails");
             Files.delete(zones);
-            Files.createDirectory(zones);
+            Files.move(aside, zones);
             assertTrue(writer.flush(Duration.ofSeconds(10)), "the retry writes them once the disk works");
             String text = logs.await("works again", Duration.ofSeconds(5));
             assertEquals(1, text.split("cannot write to", -1).length - 1, text);
             assertTrue(!text.contains("Exception"), text);
         }
-        assertEquals(2, store.loadAll().size());
+        assertEquals(3, new StateStore(dir).loadAll().size());
+    }
+
+    @Test
+    void savesQueuedTogetherShareOneFsync() throws Exception {
+        StateStore store = new StateStore(dir);
+        int n = 2000;
+        List<ZoneState> states = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            states.add(StateStoreTest.state("z" + i + ".test"));
+        }
+        try (StateWriter writer = new StateWriter(store)) {
+            states.forEach(writer::save); // faster than the disk: they queue up behind the first fsync
+            assertTrue(writer.flush(Duration.ofSeconds(20)));
+        }
+        assertTrue(store.syncs() < n / 20, "fsyncs for " + n + " saves: " + store.syncs());
+        assertEquals(n, new StateStore(dir).loadAll().size());
     }
 
     @Test
