@@ -41,12 +41,13 @@ public final class Bench {
     static final String PREFIX = "dnssec";
     static final String NAIVE = "naive";
     private static final int WARMUP = 20;
+    private static final String BIG = "big-";
     private static final Name STORM_ZONE = Name.fromConstantString("storm.bench.");
 
     /** What to run; the defaults are the full benchmark. */
     record Options(int latencyZones, List<Integer> bursts, int stormNotifies, boolean embedded, boolean naive,
             int naiveLatencyZones, int naiveBurst, int naiveStormSeconds, int burstSeconds, boolean restart,
-            int shutdownRuns, Path jar, List<String> bridgeJvmOptions) {
+            int shutdownRuns, Path jar, List<String> bridgeJvmOptions, int bigZones) {
 
         static Options fromEnv(Map<String, String> env) {
             return new Options(
@@ -64,7 +65,8 @@ public final class Bench {
                     intEnv(env, "BENCH_SHUTDOWN_RUNS", 5),
                     findJar(env.get("BENCH_JAR")),
                     env.getOrDefault("BENCH_BRIDGE_JVM_OPTS", "").isBlank() ? List.of()
-                            : List.of(env.get("BENCH_BRIDGE_JVM_OPTS").trim().split("\\s+")));
+                            : List.of(env.get("BENCH_BRIDGE_JVM_OPTS").trim().split("\\s+")),
+                    intEnv(env, "BENCH_100K", 0));
         }
 
         private static int intEnv(Map<String, String> env, String key, int dflt) {
@@ -118,6 +120,10 @@ public final class Bench {
         int zonesTracked;
         double restartOnlineMs = Double.NaN;
         double restartAllStatesS = Double.NaN;
+        /** the large phase (BENCH_100K): first sight of every zone, then {@code recheck *} */
+        Burst big;
+        double recheckAllS = Double.NaN;
+        String recheckAllResponse;
         final List<Double> shutdownMs = new ArrayList<>();
 
         Run(String name) {
@@ -144,6 +150,7 @@ public final class Bench {
     private final BenchZones zones = new BenchZones();
     private final List<Name> latencyZones;
     private final Map<Integer, List<Name>> burstZones = new LinkedHashMap<>();
+    private final List<Name> bigZones;
     private NsdServer nsd;
     private AuthServer auth;
     private DemoZone stormZone;
@@ -156,6 +163,7 @@ public final class Bench {
         for (int size : o.bursts()) {
             burstZones.put(size, BenchZones.names("b" + size + "-", size));
         }
+        this.bigZones = BenchZones.names(BIG, o.bigZones());
     }
 
     public static void main(String[] args) throws Exception {
@@ -165,6 +173,9 @@ public final class Bench {
 
     /** Runs the whole benchmark and prints the table to {@code out}; returns the runs. */
     static List<Run> run(Options o, PrintStream out) throws Exception {
+        // signing the zones (two RRSIGs each) with the native provider when it loads: 100,000 zones
+        out.println("bench: signing with " + org.dnssec2mqtt.crypto.CryptoProvider.install(
+                org.dnssec2mqtt.crypto.CryptoProvider.Mode.AUTO));
         Bench b = new Bench(o, out);
         try {
             return b.runAll();
@@ -192,6 +203,7 @@ public final class Bench {
         long t = System.nanoTime();
         List<Name> all = new ArrayList<>(latencyZones);
         burstZones.values().forEach(all::addAll);
+        all.addAll(bigZones);
         Map<Name, java.nio.file.Path> files = zones.write(all, work.resolve("zones"));
         out.printf(Locale.ROOT, "bench: signed %d zones (one shared ECDSAP256SHA256 KSK and ZSK) in %.1f s%n", all.size(), secondsSince(t));
 
@@ -202,7 +214,8 @@ public final class Bench {
         }
         nsd.start();
         Name last = all.get(all.size() - 1);
-        nsd.awaitSerial(last.toString(true), zones.soa.get(last).getSerial(), java.time.Duration.ofSeconds(60));
+        nsd.awaitSerial(last.toString(true), zones.soa.get(last).getSerial(),
+                java.time.Duration.ofSeconds(60 + all.size() / 1000));
         out.printf(Locale.ROOT, "bench: NSD serves %d zones on 127.0.0.1:%d (started in %.1f s)%n", all.size(), nsd.port(), secondsSince(t));
 
         auth = new AuthServer(InetAddress.getLoopbackAddress(), 0).start();
@@ -259,14 +272,22 @@ public final class Bench {
                 latency(run, sub, notifier, PREFIX, o.latencyZones(), log);
                 for (Map.Entry<Integer, List<Name>> e : burstZones.entrySet()) {
                     notifier.reset();
-                    Burst b = burst(sub, notifier, PREFIX, e.getValue(), dir.resolve("data"));
+                    Burst b = burst(sub, notifier, PREFIX, e.getValue(), dir.resolve("data"), "b" + e.getKey() + "-");
                     run.bursts.put(e.getKey(), b);
                 }
                 notifier.reset();
                 run.storm = storm(sub, notifier, PREFIX, o.stormNotifies(), 10, log);
+                if (!bigZones.isEmpty() && mqttUrl != null) {
+                    notifier.reset();
+                    out.printf(Locale.ROOT, "bench: %d new zones at once%n", bigZones.size());
+                    run.big = burst(sub, notifier, PREFIX, bigZones, dir.resolve("data"), BIG);
+                }
             }
             run.zonesTracked = countSavedZones(dir.resolve("data"), "");
             resources(run, bridge);
+            if (run.big != null) {
+                recheckAll(run, sub, log);
+            }
             if (restart) {
                 restart(run, sub, bridge, config, log);
                 bridge = null;
@@ -352,6 +373,27 @@ public final class Bench {
                 run.zonesTracked, run.rssMiB, run.hwmMiB, run.heapUsedMiB, run.heapCommittedMiB, run.threads);
     }
 
+    /**
+     * {@code recheck *}: the request, then its response (sent once every zone's check ended); the
+     * time is the response's arrival, the response says how many zones were checked and failed.
+     */
+    private void recheckAll(Run run, Subscriber sub, Path log) throws Exception {
+        awaitQuiet(sub, null, 5);
+        long states0 = sub.stateMessages.get();
+        String transaction = "bench-recheck-" + System.nanoTime();
+        long t0 = System.nanoTime();
+        CompletableFuture<String> response = sub.request(PREFIX + "/_bridge/request/recheck",
+                "{\"zone\":\"*\",\"transaction\":\"" + transaction + "\"}", transaction);
+        try {
+            run.recheckAllResponse = response.get(o.burstSeconds(), TimeUnit.SECONDS);
+            run.recheckAllS = secondsSince(t0);
+        } catch (TimeoutException e) {
+            out.println("bench: no response to recheck * within " + o.burstSeconds() + " s\n" + tail(log));
+        }
+        out.printf(Locale.ROOT, "bench: recheck * of %d zones: response after %.2f s (%d state messages by then): %s%n",
+                run.zonesTracked, run.recheckAllS, sub.stateMessages.get() - states0, run.recheckAllResponse);
+    }
+
     /** Stops the bridge and starts it again on the same data dir: online, then every zone checked. */
     private void restart(Run run, Subscriber sub, BridgeProcess old, Path config, Path log) throws Exception {
         old.close();
@@ -427,10 +469,15 @@ public final class Bench {
     }
 
     /** (2) NOTIFY for every zone at once; retransmitted until answered; until every zone's keys arrived. */
-    private Burst burst(Subscriber sub, Notifier notifier, String prefix, List<Name> names, Path dataDir) throws Exception {
+    private Burst burst(Subscriber sub, Notifier notifier, String prefix, List<Name> names, Path dataDir,
+            String savedPrefix) throws Exception {
         List<CompletableFuture<Long>> futures = new ArrayList<>(names.size());
+        java.util.concurrent.atomic.AtomicInteger arrived = new java.util.concurrent.atomic.AtomicInteger();
         for (Name n : names) {
-            futures.add(sub.keyFuture(prefix + "/" + n.toString(true)));
+            CompletableFuture<Long> f = sub.keyFuture(prefix + "/" + n.toString(true));
+            futures.add(f);
+            // counted as they complete: scanning 100,000 futures every 10 ms would cost the bridge CPU
+            f.thenRun(arrived::incrementAndGet);
         }
         long t0 = System.nanoTime();
         for (Name n : names) {
@@ -441,7 +488,7 @@ public final class Bench {
         int lastSeen = -1;
         long lastProgress = System.nanoTime();
         while (System.nanoTime() < deadline) {
-            seen = (int) futures.stream().filter(CompletableFuture::isDone).count();
+            seen = arrived.get();
             if (seen == names.size()) {
                 break;
             }
@@ -453,11 +500,12 @@ public final class Bench {
             }
             Thread.sleep(10); // polling the futures
         }
+        seen = (int) futures.stream().filter(CompletableFuture::isDone).count();
         long lastAt = futures.stream().filter(CompletableFuture::isDone).mapToLong(CompletableFuture::join).max().orElse(t0);
         double lastSeenS = (lastAt - t0) / 1e9;
         Burst b = new Burst(names.size(), seen, seen == names.size() ? lastSeenS : Double.NaN, lastSeenS,
                 notifier.sent.get(), notifier.retransmitted.get(),
-                dataDir == null ? -1 : countSavedZones(dataDir, "b" + names.size() + "-"));
+                dataDir == null ? -1 : countSavedZones(dataDir, savedPrefix));
         out.printf(Locale.ROOT, "bench: burst %d: %d seen, %d lost, last at %.2f s, %.0f zones/s, %d NOTIFYs sent (%d retransmitted), %d zones saved%n",
                 b.zones(), b.seen(), b.lost(), lastSeenS, b.zonesPerSecond(), b.sent(), b.retransmitted(), b.zonesSaved());
         return b;
@@ -519,7 +567,7 @@ public final class Bench {
                     List<Name> names = burstZones.getOrDefault(o.naiveBurst(), List.of());
                     if (!names.isEmpty()) {
                         notifier.reset();
-                        run.bursts.put(o.naiveBurst(), burst(sub, notifier, NAIVE, names, null));
+                        run.bursts.put(o.naiveBurst(), burst(sub, notifier, NAIVE, names, null, null));
                     }
                 }
             } finally {
@@ -606,6 +654,15 @@ public final class Bench {
         if (!Double.isNaN(a.restartOnlineMs)) {
             row(cols, naive, "restart with " + a.zonesTracked + " zones: → online / → every zone re-checked", "",
                     r -> r.restartOnlineMs, "%.0f ms", null, r -> r.restartAllStatesS * 1000);
+        }
+        if (a.big != null) {
+            int n = a.big.zones();
+            row(cols, naive, "6. " + n + " new zones at once: time until every zone's keys", "≤ 15 s",
+                    r -> r.big == null ? Double.NaN : r.big.seconds(), "%.2f s", null);
+            row(cols, naive, "6. " + n + " new zones: zones lost (answered, keys never published)", "0",
+                    r -> r.big == null ? Double.NaN : r.big.lost(), "%.0f", null);
+            row(cols, naive, "6. recheck * of " + a.zonesTracked + " zones → response (every zone re-checked)", "≤ 15 s",
+                    r -> r.recheckAllS, "%.2f s", null);
         }
         out.println();
         out.printf(Locale.ROOT, "machine: %d cores (nproc), %s, load average before %s, after %s%n",

@@ -23,7 +23,7 @@ class BenchSmokeIT {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void runsTheBenchmarkOnTwentyZones() throws Exception {
         Bench.Options o = new Bench.Options(20, List.of(20), 200, true, true, 5, 20, 3, 30, true, 2,
-                jar(), List.of());
+                jar(), List.of(), 30);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream both = new PrintStream(new Tee(bytes, System.out), true, StandardCharsets.UTF_8);
 
@@ -41,6 +41,10 @@ class BenchSmokeIT {
             assertEquals(0, r.storm.duplicates(), r.name + "\n" + text);
             assertEquals(2, r.shutdownMs.size(), r.name + "\n" + text);
         }
+        Bench.Run mosquitto = runs.get(0);
+        assertEquals(0, mosquitto.big.lost(), text);
+        assertTrue(mosquitto.recheckAllResponse.contains("\"failed\":0"), text);
+        assertTrue(text.contains("| 6. recheck * of "), text);
     }
 
     /** The jar {@code mvn package} built; {@code BENCH_JAR} points elsewhere (e.g. a patched build). */

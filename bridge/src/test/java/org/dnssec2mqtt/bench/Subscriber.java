@@ -29,6 +29,8 @@ final class Subscriber implements AutoCloseable {
     /** messages per topic */
     private final Map<String, AtomicInteger> perTopic = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Long>> online = new ConcurrentHashMap<>();
+    /** responses on {@code <prefix>/_bridge/response/#} by the transaction they carry */
+    private final Map<String, CompletableFuture<String>> responses = new ConcurrentHashMap<>();
     final AtomicLong messages = new AtomicLong();
     final AtomicLong stateMessages = new AtomicLong();
     volatile long lastMessageNanos;
@@ -74,7 +76,14 @@ final class Subscriber implements AutoCloseable {
             return;
         }
         String key = parts[0] + "/" + parts[1];
-        if (parts[1].equals("_bridge") && parts[2].equals("state")) {
+        if (parts[1].equals("_bridge") && parts[2].equals("response")) {
+            String text = new String(payload, StandardCharsets.UTF_8);
+            responses.forEach((transaction, f) -> {
+                if (text.contains("\"" + transaction + "\"")) {
+                    f.complete(text);
+                }
+            });
+        } else if (parts[1].equals("_bridge") && parts[2].equals("state")) {
             if (new String(payload, StandardCharsets.UTF_8).contains("\"online\"")) {
                 onlineFuture(parts[0]).complete(nanos);
             }
@@ -97,6 +106,13 @@ final class Subscriber implements AutoCloseable {
 
     CompletableFuture<Long> onlineFuture(String prefix) {
         return online.computeIfAbsent(prefix, k -> new CompletableFuture<>());
+    }
+
+    /** Publishes a request (QoS 1); the returned future completes with the response carrying {@code transaction}. */
+    CompletableFuture<String> request(String topic, String payload, String transaction) throws MqttException {
+        CompletableFuture<String> f = responses.computeIfAbsent(transaction, k -> new CompletableFuture<>());
+        client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), 1, false);
+        return f;
     }
 
     /** Forgets the online message seen so far (before a restart). */

@@ -1,0 +1,63 @@
+package org.dnssec2mqtt.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Path;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.dns.QueryTarget;
+import org.dnssec2mqtt.support.TestConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Name;
+
+class ZoneRegistryTest {
+    static final QueryTarget PRIMARY = QueryTarget.unsigned(HostPort.parse("127.0.0.1", 53));
+
+    @TempDir
+    Path dir;
+
+    ZoneRegistry registry() {
+        return new ZoneRegistry(TestConfig.load(dir, "notify.listen = 127.0.0.1:0\nmqtt.url = tcp://127.0.0.1:1\n"));
+    }
+
+    static Name zone(String prefix, int i) {
+        return Name.fromConstantString(prefix + i + ".example.");
+    }
+
+    /** Issue 11: 100,000 new zones NOTIFYed at once were cut at 20,000, and the primaries never resend. */
+    @Test
+    void aBurstOf100000NewZonesIsLearnedWhole() {
+        ZoneRegistry r = registry();
+        for (int i = 0; i < 100_000; i++) {
+            assertNotNull(r.learn(zone("z", i), PRIMARY), "zone " + (i + 1) + " of 100,000 was not learned");
+        }
+        assertEquals(100_000, r.unconfirmed());
+        assertEquals(100_000, r.learnedCount());
+    }
+
+    /** Junk names still stop at the cap; a confirmed zone or a forgotten one makes room again. */
+    @Test
+    void junkStopsAtTheCapUntilZonesAreConfirmedOrForgotten() {
+        ZoneRegistry r = registry();
+        TrackedZone first = null;
+        TrackedZone second = null;
+        for (int i = 0; i < ZoneRegistry.MAX_UNCONFIRMED; i++) {
+            TrackedZone z = r.learn(zone("junk", i), PRIMARY);
+            assertNotNull(z);
+            first = first == null ? z : first;
+            second = i == 1 ? z : second;
+        }
+        assertNull(r.learn(zone("more", 0), PRIMARY), "beyond the cap");
+        assertEquals(ZoneRegistry.MAX_UNCONFIRMED, r.unconfirmed());
+        assertNotNull(r.learn(zone("junk", 7), PRIMARY), "a zone already held is still found");
+
+        r.confirm(first);
+        assertNotNull(r.learn(zone("more", 1), PRIMARY), "room after a confirmation");
+        assertNull(r.learn(zone("more", 2), PRIMARY));
+        r.remove(second);
+        assertNotNull(r.learn(zone("more", 3), PRIMARY), "room after a zone was forgotten");
+        assertEquals(ZoneRegistry.MAX_UNCONFIRMED, r.unconfirmed());
+    }
+}
