@@ -49,6 +49,12 @@ public final class Membership implements AutoCloseable {
      * delay (4 s), so the active node is back and heard before a standby decides it is gone.
      */
     static final long RESETTLE_MS = 5_000;
+    /**
+     * After the echo of {@link #confirmThenTakeOver}, how long the connection must stay up before
+     * the node takes the role: a broker that shuts down may still echo right after sending the
+     * wills, then closes every connection at once.
+     */
+    static final long CONFIRM_MS = 300;
 
     /** What the node does when its role changes, and what it follows while standing by. */
     public interface Listener {
@@ -97,6 +103,8 @@ public final class Membership implements AutoCloseable {
     private long connects;
     private volatile boolean closing;
     private final ReconnectWatchdog watchdog;
+    /** How often the connection was lost (any thread). */
+    private final java.util.concurrent.atomic.AtomicLong losses = new java.util.concurrent.atomic.AtomicLong();
 
     public Membership(String node, Topics topics, MqttLink.Settings settings, Listener listener, Clock clock)
             throws MqttException {
@@ -184,10 +192,10 @@ public final class Membership implements AutoCloseable {
         if (name != null) {
             if (name.equals(node)) {
                 if (settled && confirming && text.equals(payload(true))) {
-                    confirming = false; // the broker still serves this connection
-                    if (activeSince == null && Election.shouldBeActive(node, null, nodes.values())) {
-                        takeOver();
-                    }
+                    // the broker still serves this connection; still so a moment later?
+                    long connect = connects;
+                    long lost = losses.get();
+                    thread.schedule(() -> confirmed(connect, lost), CONFIRM_MS, TimeUnit.MILLISECONDS);
                 } else if (!settled && text.equals(payload(true))) {
                     long connect = connects;
                     long settle = connect == 1 ? SETTLE_MS : RESETTLE_MS;
@@ -353,6 +361,18 @@ public final class Membership implements AutoCloseable {
         }
     }
 
+    /**
+     * On the cluster thread, {@link #CONFIRM_MS} after the echo: takes the role if the connection
+     * of connect {@code connect} has not been lost meanwhile and the election still says so.
+     */
+    private void confirmed(long connect, long lost) {
+        confirming = false;
+        if (connect == connects && lost == losses.get() && client.isConnected() && activeSince == null
+                && Election.shouldBeActive(node, null, nodes.values())) {
+            takeOver();
+        }
+    }
+
     /** On the cluster thread, once the broker's echo confirmed that this node should be active. */
     private void takeOver() {
         activeSince = clock.instant().truncatedTo(ChronoUnit.MILLIS);
@@ -414,6 +434,7 @@ public final class Membership implements AutoCloseable {
 
         @Override
         public void connectionLost(Throwable cause) {
+            losses.incrementAndGet();
             watchdog.lost();
             log.warn("cluster: node {} lost the broker: {}; reconnecting", node,
                     cause == null ? "unknown reason" : cause.getMessage());
