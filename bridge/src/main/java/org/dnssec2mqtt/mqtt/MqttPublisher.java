@@ -50,6 +50,15 @@ public final class MqttPublisher implements Publisher {
         /** topic → payload the zone's state renders to; null while unknown (found, not yet checked). */
         Map<String, String> desired;
         long epoch = -1;
+        /**
+         * What the latest render made of parts that rarely change, so the next check renders them
+         * only when they did: discovery configs by their availability topics, key payloads by key.
+         */
+        List<String> haSources;
+        Map<String, String> haConfigs;
+        Map<KeyInfo, String> keyPayloads = Map.of();
+        /** Each key's JSON inside the replica. */
+        Map<KeyInfo, String> replicaKeys = new HashMap<>();
     }
 
     private final Topics topics;
@@ -115,7 +124,7 @@ public final class MqttPublisher implements Publisher {
             awaitingCheck.remove(state.zone());
             View v = views.computeIfAbsent(state.zone(), z -> fresh());
             synchronized (v) {
-                v.desired = render(state);
+                v.desired = render(state, v);
                 sync(v);
             }
         } finally {
@@ -174,7 +183,7 @@ public final class MqttPublisher implements Publisher {
                 }
                 synchronized (v) {
                     if (v.desired != null) {
-                        v.desired = render(s);
+                        v.desired = render(s, v);
                         sync(v);
                     }
                 }
@@ -222,7 +231,7 @@ public final class MqttPublisher implements Publisher {
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = render(s);
+                        v.desired = render(s, v);
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -292,21 +301,45 @@ public final class MqttPublisher implements Publisher {
         return n;
     }
 
-    /** The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state. */
-    Map<String, String> render(ZoneState s) {
+    /**
+     * The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state.
+     * Parts that did not change since {@code v}'s latest render are taken from it (caller holds {@code v}).
+     */
+    private Map<String, String> render(ZoneState s, View v) {
         Map<String, String> out = new LinkedHashMap<>();
         if (homeAssistant != null) {
-            out.putAll(homeAssistant.configs(s.zone()));
+            List<String> sources = homeAssistant.availabilityTopics();
+            if (v.haConfigs == null || !sources.equals(v.haSources)) {
+                v.haConfigs = homeAssistant.configs(s.zone(), sources);
+                v.haSources = sources;
+            }
+            out.putAll(v.haConfigs);
         }
+        Map<KeyInfo, String> keyPayloads = new HashMap<>();
         for (KeyInfo k : s.keys()) {
-            out.put(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+            String payload = v.keyPayloads.get(k); // a record: equal fields render to equal payloads
+            if (payload == null) {
+                payload = Json.object(Payloads.key(k));
+            }
+            keyPayloads.put(k, payload);
+            out.put(topics.key(s.zone(), k.topicId()), payload);
         }
+        v.keyPayloads = keyPayloads;
         for (ServerState sv : s.servers()) {
             out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
         }
         out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
         if (replicate) {
-            out.put(topics.replica(s.zone()), Replica.encode(s)); // last: a standby follows what was published
+            Map<KeyInfo, String> memo = new HashMap<>();
+            for (KeyInfo k : s.keys()) {
+                String json = v.replicaKeys.get(k);
+                if (json != null) {
+                    memo.put(k, json);
+                }
+            }
+            // last: a standby follows what was published
+            out.put(topics.replica(s.zone()), Replica.encode(s, memo));
+            v.replicaKeys = memo; // only the zone's keys now: the memo does not grow
         }
         return out;
     }
