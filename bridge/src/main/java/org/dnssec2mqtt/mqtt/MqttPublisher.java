@@ -56,10 +56,16 @@ public final class MqttPublisher implements Publisher {
          */
         List<String> haSources;
         Map<String, String> haConfigs;
-        Map<KeyInfo, String> keyPayloads = Map.of();
-        /** Each key's JSON inside the replica. */
-        Map<KeyInfo, String> replicaKeys = new HashMap<>();
+        Map<KeyInfo, Rendered> keys = Map.of();
+        /** The latest replica payload. */
+        String replica;
     }
+
+    /**
+     * A key as the latest render wrote it: its payload, and where its JSON is in the view's
+     * replica ({@code offset << 32 | length}; -1 when not there), kept as a place, not a copy.
+     */
+    private record Rendered(String payload, long inReplica) {}
 
     private final Topics topics;
     private final Outbox link;
@@ -315,33 +321,65 @@ public final class MqttPublisher implements Publisher {
             }
             out.putAll(v.haConfigs);
         }
-        Map<KeyInfo, String> keyPayloads = new HashMap<>();
+        // by instance within this render; a record's equality (all fields) only against the latest one
+        Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
+        Map<KeyInfo, String> payloads = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
-            String payload = v.keyPayloads.get(k); // a record: equal fields render to equal payloads
-            if (payload == null) {
-                payload = Json.object(Payloads.key(k));
+            Rendered r = v.keys.get(k); // equal fields render to equal payloads
+            String payload = r != null ? r.payload() : Json.object(Payloads.key(k));
+            if (r != null) {
+                before.put(k, r);
             }
-            keyPayloads.put(k, payload);
+            payloads.put(k, payload);
             out.put(topics.key(s.zone(), k.topicId()), payload);
         }
-        v.keyPayloads = keyPayloads;
+        Map<KeyInfo, Long> places = Map.of();
         for (ServerState sv : s.servers()) {
             out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
         }
         out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
         if (replicate) {
-            Map<KeyInfo, String> memo = new HashMap<>();
-            for (KeyInfo k : s.keys()) {
-                String json = v.replicaKeys.get(k);
-                if (json != null) {
-                    memo.put(k, json);
-                }
-            }
             // last: a standby follows what was published
-            out.put(topics.replica(s.zone()), Replica.encode(s, memo));
-            v.replicaKeys = memo; // only the zone's keys now: the memo does not grow
+            places = replica(s, v, before);
+            out.put(topics.replica(s.zone()), v.replica);
         }
+        Map<KeyInfo, Rendered> keys = new HashMap<>();
+        for (KeyInfo k : s.keys()) {
+            Long at = places.get(k);
+            keys.put(k, new Rendered(payloads.get(k), at == null ? -1 : at));
+        }
+        v.keys = keys;
         return out;
+    }
+
+    /**
+     * The zone's replica, taking the JSON of keys that did not change from the latest one: kept as
+     * places in that payload (which the view holds anyway), not as copies.
+     */
+    private static Map<KeyInfo, Long> replica(ZoneState s, View v, Map<KeyInfo, Rendered> before) {
+        Map<KeyInfo, String> memo = new java.util.IdentityHashMap<>();
+        for (Map.Entry<KeyInfo, Rendered> e : before.entrySet()) {
+            long at = e.getValue().inReplica();
+            if (at >= 0 && v.replica != null) {
+                int start = (int) (at >>> 32);
+                memo.put(e.getKey(), v.replica.substring(start, start + (int) at));
+            }
+        }
+        String replica = Replica.encode(s, memo);
+        Map<KeyInfo, Long> places = new java.util.IdentityHashMap<>();
+        // the keys array follows the state's string fields, where a quote is always escaped
+        int at = replica.indexOf(",\"keys\":[") + 9;
+        for (KeyInfo k : s.keys()) {
+            String json = memo.get(k);
+            if (at < 9 || json == null || !replica.startsWith(json, at)) {
+                places = Map.of(); // not where expected: nothing to take next time
+                break;
+            }
+            places.put(k, (long) at << 32 | json.length());
+            at += json.length() + 1;
+        }
+        v.replica = replica;
+        return places;
     }
 
     /** Retained topics by owner: a zone level ({@link Topics#zoneLevelOf}) or {@code ha:<object id>}. */
