@@ -8,6 +8,8 @@
 #                           NOTIFYs answered by the listener while its consumer is blocked
 #   bench/micro.sh store    org.dnssec2mqtt.bench.StoreBench: 10,000 and 100,000 zone states saved, loaded,
 #                           compacted and migrated, one file per zone against the journal (~2 min)
+#   bench/micro.sh check    org.dnssec2mqtt.bench.CheckBench: one periodic check's evaluation and the rendering
+#                           and comparison of its retained topics, 2 and 5 keys (CPU only, ~1.5 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -15,7 +17,8 @@ case "${1:-}" in
     fetch) main=org.dnssec2mqtt.bench.FetchBench ;;
     notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
     store) main=org.dnssec2mqtt.bench.StoreBench ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify|store" >&2; exit 2 ;;
+    check) main=org.dnssec2mqtt.bench.CheckBench ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile

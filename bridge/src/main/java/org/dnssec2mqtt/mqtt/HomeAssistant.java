@@ -86,9 +86,7 @@ public final class HomeAssistant {
         this.clusterNodes = clusterNodes;
     }
 
-    private List<Map<String, Object>> availability() {
-        List<String> sources = clusterNodes == null ? List.of(topics.bridgeState())
-                : clusterNodes.get().stream().map(topics::node).toList();
+    private static List<Map<String, Object>> availability(List<String> sources) {
         List<Map<String, Object>> out = new java.util.ArrayList<>();
         for (String t : sources) {
             Map<String, Object> a = new LinkedHashMap<>();
@@ -116,8 +114,22 @@ public final class HomeAssistant {
      * ({@code example.com}, root {@code .}).
      */
     public Map<String, String> configs(String zone) {
+        return configs(zone, availabilityTopics());
+    }
+
+    /**
+     * The topics whose {@code online} makes the entities available; {@link #configs(String, List)}
+     * renders the same configs for the same zone and topics, so a caller may keep them.
+     */
+    List<String> availabilityTopics() {
+        return clusterNodes == null ? List.of(topics.bridgeState())
+                : clusterNodes.get().stream().map(topics::node).toList();
+    }
+
+    /** {@link #configs(String)} with the {@link #availabilityTopics} given. */
+    Map<String, String> configs(String zone, List<String> sources) {
         String id = objectId(zone);
-        List<Map<String, Object>> availability = availability();
+        List<Map<String, Object>> availability = availability(sources);
         Map<String, Object> device = new LinkedHashMap<>();
         device.put("identifiers", List.of(NODE_ID + "_" + id));
         device.put("name", "DNSSEC " + zone);

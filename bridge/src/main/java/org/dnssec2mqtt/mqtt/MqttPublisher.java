@@ -50,7 +50,22 @@ public final class MqttPublisher implements Publisher {
         /** topic → payload the zone's state renders to; null while unknown (found, not yet checked). */
         Map<String, String> desired;
         long epoch = -1;
+        /**
+         * What the latest render made of parts that rarely change, so the next check renders them
+         * only when they did: discovery configs by their availability topics, key payloads by key.
+         */
+        List<String> haSources;
+        Map<String, String> haConfigs;
+        Map<KeyInfo, Rendered> keys = Map.of();
+        /** The latest replica payload. */
+        String replica;
     }
+
+    /**
+     * A key as the latest render wrote it: its payload, and where its JSON is in the view's
+     * replica ({@code offset << 32 | length}; -1 when not there), kept as a place, not a copy.
+     */
+    private record Rendered(String payload, long inReplica) {}
 
     private final Topics topics;
     private final Outbox link;
@@ -115,7 +130,7 @@ public final class MqttPublisher implements Publisher {
             awaitingCheck.remove(state.zone());
             View v = views.computeIfAbsent(state.zone(), z -> fresh());
             synchronized (v) {
-                v.desired = render(state);
+                v.desired = render(state, v);
                 sync(v);
             }
         } finally {
@@ -174,7 +189,7 @@ public final class MqttPublisher implements Publisher {
                 }
                 synchronized (v) {
                     if (v.desired != null) {
-                        v.desired = render(s);
+                        v.desired = render(s, v);
                         sync(v);
                     }
                 }
@@ -222,7 +237,7 @@ public final class MqttPublisher implements Publisher {
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = render(s);
+                        v.desired = render(s, v);
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -292,23 +307,79 @@ public final class MqttPublisher implements Publisher {
         return n;
     }
 
-    /** The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state. */
-    Map<String, String> render(ZoneState s) {
+    /**
+     * The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state.
+     * Parts that did not change since {@code v}'s latest render are taken from it (caller holds {@code v}).
+     */
+    private Map<String, String> render(ZoneState s, View v) {
         Map<String, String> out = new LinkedHashMap<>();
         if (homeAssistant != null) {
-            out.putAll(homeAssistant.configs(s.zone()));
+            List<String> sources = homeAssistant.availabilityTopics();
+            if (v.haConfigs == null || !sources.equals(v.haSources)) {
+                v.haConfigs = homeAssistant.configs(s.zone(), sources);
+                v.haSources = sources;
+            }
+            out.putAll(v.haConfigs);
         }
+        // by instance within this render; a record's equality (all fields) only against the latest one
+        Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
+        Map<KeyInfo, String> payloads = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
-            out.put(topics.key(s.zone(), k.topicId()), Json.object(Payloads.key(k)));
+            Rendered r = v.keys.get(k); // equal fields render to equal payloads
+            String payload = r != null ? r.payload() : Json.object(Payloads.key(k));
+            if (r != null) {
+                before.put(k, r);
+            }
+            payloads.put(k, payload);
+            out.put(topics.key(s.zone(), k.topicId()), payload);
         }
+        Map<KeyInfo, Long> places = Map.of();
         for (ServerState sv : s.servers()) {
             out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
         }
         out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
         if (replicate) {
-            out.put(topics.replica(s.zone()), Replica.encode(s)); // last: a standby follows what was published
+            // last: a standby follows what was published
+            places = replica(s, v, before);
+            out.put(topics.replica(s.zone()), v.replica);
         }
+        Map<KeyInfo, Rendered> keys = new HashMap<>();
+        for (KeyInfo k : s.keys()) {
+            Long at = places.get(k);
+            keys.put(k, new Rendered(payloads.get(k), at == null ? -1 : at));
+        }
+        v.keys = keys;
         return out;
+    }
+
+    /**
+     * The zone's replica, taking the JSON of keys that did not change from the latest one: kept as
+     * places in that payload (which the view holds anyway), not as copies.
+     */
+    private static Map<KeyInfo, Long> replica(ZoneState s, View v, Map<KeyInfo, Rendered> before) {
+        Map<KeyInfo, String> memo = new java.util.IdentityHashMap<>();
+        for (Map.Entry<KeyInfo, Rendered> e : before.entrySet()) {
+            long at = e.getValue().inReplica();
+            if (at >= 0 && v.replica != null) {
+                int start = (int) (at >>> 32);
+                memo.put(e.getKey(), v.replica.substring(start, start + (int) at));
+            }
+        }
+        String replica = Replica.encode(s, memo);
+        Map<KeyInfo, Long> places = new java.util.IdentityHashMap<>();
+        // the keys array follows the state's string fields, where a quote is always escaped
+        int at = replica.indexOf(",\"keys\":[") + 9;
+        for (KeyInfo k : s.keys()) {
+            String json = memo.get(k);
+            if (at < 9 || json == null || !replica.startsWith(json, at)) {
+                places = Map.of(); // not where expected: nothing to take next time
+                break;
+            }
+            places.put(k, (long) at << 32 | json.length());
+            at += json.length() + 1;
+        }
+        v.replica = replica;
+        return places;
     }
 
     /** Retained topics by owner: a zone level ({@link Topics#zoneLevelOf}) or {@code ha:<object id>}. */

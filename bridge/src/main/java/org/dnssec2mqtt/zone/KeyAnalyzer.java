@@ -80,14 +80,18 @@ public final class KeyAnalyzer {
                     key.getKey()).getFootprint();
         }
         // A revoked key must never get a DS at the parent; dnssec-dsfromkey skips them too.
-        String ds256 = sep && !revoked ? ds(key, DNSSEC.Digest.SHA256) : null;
-        String ds384 = sep && !revoked ? ds(key, DNSSEC.Digest.SHA384) : null;
+        // The digests cover the owner name and the RDATA, all in the record's text: the same text,
+        // the same DS (so a periodic check of an unchanged key hashes nothing).
+        String text = key.toString();
+        boolean same = prior != null && text.equals(prior.dnskey());
+        String ds256 = !sep || revoked ? null : same ? prior.dsSha256() : ds(key, DNSSEC.Digest.SHA256);
+        String ds384 = !sep || revoked ? null : same ? prior.dsSha384() : ds(key, DNSSEC.Digest.SHA384);
 
         // The RFC 5011 timeline: fixed once set, so a restart or a re-check never moves it.
         Instant addHoldDown = sep ? firstSeen.plus(HOLD_DOWN) : null;
         Instant revokedAt = !revoked ? null : prior != null && prior.revokedAt() != null ? prior.revokedAt() : now;
         Instant removeHoldDown = revokedAt == null ? null : revokedAt.plus(HOLD_DOWN);
-        return new KeyInfo(identity, String.valueOf(tag), key.toString(), zone, tag, flags, role, state,
+        return new KeyInfo(identity, String.valueOf(tag), text, zone, tag, flags, role, state,
                 revoked, originalTag, key.getAlgorithm(), DNSSEC.Algorithm.string(key.getAlgorithm()),
                 bits(key.getAlgorithm(), key.getKey()), key.getTTL(), ds256, ds384, firstSeen,
                 prior != null && prior.cds(), prior == null ? null : prior.dsAtParent(),
