@@ -90,6 +90,17 @@ class ClusterIT {
             assertTrue(process.waitFor(10, TimeUnit.SECONDS), name + " did not die");
         }
 
+        /** Waits until this run's log has {@code text} (the node's own account of a step). */
+        void awaitLog(String text) throws InterruptedException {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!logText().contains(text)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(name + " never logged '" + text + "':\n" + logText());
+                }
+                Thread.sleep(50); // polling the log file
+            }
+        }
+
         String logText() {
             try {
                 return log == null ? "(never started)" : Files.readString(log);
@@ -327,6 +338,7 @@ class ClusterIT {
         c.awaitRetainedTruth("round " + round + " after " + next.name + " took over");
         active.start(c.broker, c.nsd); // back as a standby: an active node stays active
         assertEquals(next, c.awaitOneActive(), "round " + round + ": the restarted node took the role back");
+        active.awaitLog("has heard the other nodes"); // settled: the next takeover is a standby's, not a start-up's
         return next;
     }
 

@@ -177,6 +177,9 @@ public final class Membership implements AutoCloseable {
     private void settle(long connect) {
         if (connect == connects && !settled) {
             settled = true;
+            log.info("cluster: node {} has heard the other nodes: {}", node, nodes.isEmpty() ? "none"
+                    : String.join(", ", nodes.values().stream().map(n -> n.name() + (!n.online() ? " offline"
+                            : n.active() ? " active" : " standby")).toList()));
             elect();
         }
     }
