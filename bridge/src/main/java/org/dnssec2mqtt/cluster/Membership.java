@@ -196,9 +196,8 @@ public final class Membership implements AutoCloseable {
             if (name.equals(node)) {
                 if (settled && confirming && text.equals(payload(true))) {
                     // the broker still serves this connection; still so a moment later?
-                    long connect = connects;
                     long lost = losses.get();
-                    thread.schedule(() -> confirmed(connect, lost), CONFIRM_MS, TimeUnit.MILLISECONDS);
+                    thread.schedule(() -> confirmed(lost), CONFIRM_MS, TimeUnit.MILLISECONDS);
                 } else if (!settled && text.equals(payload(true))) {
                     long connect = connects;
                     long settle = connect == 1 ? SETTLE_MS : RESETTLE_MS;
@@ -297,11 +296,16 @@ public final class Membership implements AutoCloseable {
      */
     private void clearStale(String name) {
         try {
-            client.publish(topics.node(name), Payloads.node(name, false, false, null).getBytes(StandardCharsets.UTF_8),
-                    QOS, true);
+            publishOffline(name);
         } catch (MqttException e) {
             log.debug("cluster: clearing the stale topic of {}: {}", name, e.getMessage());
         }
+    }
+
+    /** Retains {@code offline} on node {@code name}'s topic (this node's on a clean stop, a stale one's). */
+    private IMqttDeliveryToken publishOffline(String name) throws MqttException {
+        return client.publish(topics.node(name), Payloads.node(name, false, false, null).getBytes(StandardCharsets.UTF_8),
+                QOS, true);
     }
 
     private List<String> names() {
@@ -366,11 +370,12 @@ public final class Membership implements AutoCloseable {
 
     /**
      * On the cluster thread, {@link #CONFIRM_MS} after the echo: takes the role if the connection
-     * of connect {@code connect} has not been lost meanwhile and the election still says so.
+     * has not been lost meanwhile (no loss since {@code lost}; a reconnect always follows one) and
+     * the election still says so.
      */
-    private void confirmed(long connect, long lost) {
+    private void confirmed(long lost) {
         confirming = false;
-        if (connect == connects && lost == losses.get() && client.isConnected() && activeSince == null
+        if (lost == losses.get() && client.isConnected() && activeSince == null
                 && Election.shouldBeActive(node, null, nodes.values())) {
             takeOver();
         }
@@ -413,8 +418,7 @@ public final class Membership implements AutoCloseable {
                 activeSince = null;
                 if (client.isConnected()) {
                     try {
-                        client.publish(topics.node(node), payload(false).getBytes(StandardCharsets.UTF_8), QOS, true)
-                                .waitForCompletion(2_000);
+                        publishOffline(node).waitForCompletion(2_000);
                     } catch (MqttException e) {
                         log.debug("cluster: offline not sent: {}", e.getMessage());
                     }

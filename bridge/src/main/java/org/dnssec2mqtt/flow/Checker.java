@@ -262,10 +262,7 @@ public class Checker {
      * DNSKEY answer alone and need no second look.
      */
     static boolean looksTorn(List<KeyInfo> before, List<KeyInfo> after) {
-        Map<String, KeyInfo> was = new HashMap<>();
-        for (KeyInfo k : before) {
-            was.put(k.identity(), k);
-        }
+        Map<String, KeyInfo> was = KeyInfo.byIdentity(before);
         for (KeyInfo k : after) {
             KeyInfo w = was.get(k.identity());
             if (w == null ? k.state() == KeyInfo.KeyState.STANDBY

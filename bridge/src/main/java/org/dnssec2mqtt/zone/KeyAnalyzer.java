@@ -30,10 +30,7 @@ public final class KeyAnalyzer {
     public static List<KeyInfo> analyze(ZoneSnapshot snapshot, List<KeyInfo> previous, Instant now) {
         Set<String> signsDnskey = signers(snapshot.dnskeySigs());
         Set<String> signsSoa = signers(snapshot.soaSigs());
-        Map<String, KeyInfo> before = new HashMap<>();
-        for (KeyInfo k : previous) {
-            before.put(k.identity(), k);
-        }
+        Map<String, KeyInfo> before = KeyInfo.byIdentity(previous);
         String zone = Zones.display(snapshot.zone());
         List<KeyInfo> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();

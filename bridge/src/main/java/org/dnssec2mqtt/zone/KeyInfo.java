@@ -73,4 +73,13 @@ public record KeyInfo(
                 algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, firstSeen, inCds, atParent,
                 addHolddownUntil, revokedAt, removeHolddownUntil);
     }
+
+    /** {@code keys} by {@link #identity()}, in their order: how a check finds a key's previous self. */
+    public static java.util.Map<String, KeyInfo> byIdentity(java.util.List<KeyInfo> keys) {
+        java.util.Map<String, KeyInfo> m = new java.util.LinkedHashMap<>();
+        for (KeyInfo k : keys) {
+            m.put(k.identity(), k);
+        }
+        return m;
+    }
 }

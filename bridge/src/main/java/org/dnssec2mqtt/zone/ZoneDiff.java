@@ -2,7 +2,6 @@ package org.dnssec2mqtt.zone;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,8 +29,8 @@ public final class ZoneDiff {
                             Event.NORMAL));
             return events;
         }
-        Map<String, KeyInfo> old = byIdentity(before);
-        Map<String, KeyInfo> now = byIdentity(after);
+        Map<String, KeyInfo> old = KeyInfo.byIdentity(before);
+        Map<String, KeyInfo> now = KeyInfo.byIdentity(after);
         for (KeyInfo k : old.values()) {
             if (!now.containsKey(k.identity())) {
                 events.add(keyEvent("key_removed", k, at)
@@ -110,11 +109,4 @@ public final class ZoneDiff {
         return sb.toString();
     }
 
-    private static Map<String, KeyInfo> byIdentity(List<KeyInfo> keys) {
-        Map<String, KeyInfo> m = new LinkedHashMap<>();
-        for (KeyInfo k : keys) {
-            m.put(k.identity(), k);
-        }
-        return m;
-    }
 }
