@@ -79,8 +79,8 @@ final class ClusterRole implements Membership.Listener {
     }
 
     @Override
-    public void bridgeStateOffline() {
-        link.republishOnline(); // a dead node's will arrived after this node took over
+    public void bridgeStateElsewhere() {
+        link.republishOnline(); // a dead node's will, or a node's that stood by again, arrived after this node took over
     }
 
     @Override

@@ -14,7 +14,11 @@ import java.util.Collection;
  *   <li>when no online node is active, the online node with the lowest name becomes active;
  *   <li>when two are active at once (after a broker partition heals, or two standbys deciding at
  *       the same instant), the one active longer stays and the other stands by; on a tie the
- *       lower name stays.
+ *       lower name stays;
+ *   <li>a standby does not take the role while the bridge's state topic says online from another
+ *       node whose node topic does not say it stands by: that node's bridge connection is up, it is
+ *       active and publishing, whatever its node topic says (its own cluster connection may be
+ *       down or stuck reconnecting while the other is back).
  * </ul>
  * Pure: no I/O, no clock.
  */
@@ -48,7 +52,20 @@ public final class Election {
      * @param others the other nodes as their topics say ({@code me}'s own entry is ignored)
      */
     public static boolean shouldBeActive(String me, Instant activeSince, Collection<Node> others) {
+        return shouldBeActive(me, activeSince, others, null);
+    }
+
+    /**
+     * The same, knowing which node's bridge connection says online on the bridge's state topic.
+     *
+     * @param publishing the node named by the bridge state's latest {@code online} message (the
+     *     one connected to publish zones), null when it says offline or nothing fresh
+     */
+    public static boolean shouldBeActive(String me, Instant activeSince, Collection<Node> others, String publishing) {
         boolean iAmActive = activeSince != null;
+        if (!iAmActive && publishing != null && !publishing.equals(me) && !standsBy(publishing, others)) {
+            return false;
+        }
         for (Node o : others) {
             if (o.name().equals(me) || !o.active()) {
                 continue;
@@ -66,6 +83,16 @@ public final class Election {
             }
         }
         return true;
+    }
+
+    /** Whether node {@code name}'s topic says it is online and standing by (so its bridge state is an old copy). */
+    private static boolean standsBy(String name, Collection<Node> others) {
+        for (Node o : others) {
+            if (o.name().equals(name)) {
+                return o.online() && !o.active();
+            }
+        }
+        return false;
     }
 
     /** Of two active nodes, whether {@code other} is the one that stays. */

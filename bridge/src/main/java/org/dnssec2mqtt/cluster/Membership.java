@@ -67,8 +67,11 @@ public final class Membership implements AutoCloseable {
         /** Standing by: the active node's state of one zone ({@code payload} empty: the zone was forgotten). */
         void replica(String zoneLevel, String payload);
 
-        /** Active: something published {@code offline} on {@code <prefix>/_bridge/state} (a dead node's late will). */
-        void bridgeStateOffline();
+        /**
+         * Active: {@code <prefix>/_bridge/state} says something else than this node's online (a
+         * dead node's late will, or the old online of a node that stood by again): publish ours again.
+         */
+        void bridgeStateElsewhere();
 
         /** The set of node names seen on the broker changed (sorted). */
         void nodesChanged(List<String> nodes);
@@ -100,6 +103,14 @@ public final class Membership implements AutoCloseable {
      * published once more (see {@link #confirmThenTakeOver}).
      */
     private boolean confirming;
+    /**
+     * On the cluster thread: the node named by the bridge state's latest {@code online} message
+     * (the node whose bridge connection is up to publish zones), null after {@code offline}; and
+     * whether that message was heard live since this node's latest connect (a retained copy alone
+     * may be stale, see {@link #dropUnheard}).
+     */
+    private String publishing;
+    private boolean publishingHeard;
     private long connects;
     private volatile boolean closing;
     private final ReconnectWatchdog watchdog;
@@ -153,6 +164,8 @@ public final class Membership implements AutoCloseable {
         confirming = false;
         connectedAt = clock.instant();
         heard.clear();
+        publishing = null; // the broker's retained copy, if any, arrives with the subscribe
+        publishingHeard = false;
         sent.clear(); // this connect's payloads differ from all earlier ones (its "since")
         try {
             client.subscribe(new String[] {topics.nodesFilter(), topics.bridgeState()}, new int[] {QOS, QOS})
@@ -179,7 +192,9 @@ public final class Membership implements AutoCloseable {
             settled = true;
             log.info("cluster: node {} has heard the other nodes: {}", node, nodes.isEmpty() ? "none"
                     : String.join(", ", nodes.values().stream().map(n -> n.name() + (!n.online() ? " offline"
-                            : n.active() ? " active" : " standby")).toList()));
+                            : n.active() ? " active" : " standby")).toList())
+                    + (publishing == null || publishing.equals(node) ? ""
+                            : "; node " + publishing + "'s bridge connection says online"));
             elect();
         }
     }
@@ -248,8 +263,17 @@ public final class Membership implements AutoCloseable {
             return;
         }
         if (topic.equals(topics.bridgeState())) {
-            if (activeSince != null && text.contains("\"state\":\"offline\"")) {
-                listener.bridgeStateOffline();
+            String before = publishing;
+            publishing = publisher(text);
+            publishingHeard = !retained;
+            if (publishing != null && !publishing.equals(before) && !publishing.equals(node)) {
+                log.info("cluster: node {}'s bridge connection says online on {}", publishing, topic);
+            }
+            if (settled) {
+                elect();
+            }
+            if (activeSince != null && !node.equals(publishing) && !text.isEmpty()) {
+                listener.bridgeStateElsewhere();
             }
             return;
         }
@@ -258,6 +282,21 @@ public final class Membership implements AutoCloseable {
             if (level != null) {
                 listener.replica(level, text);
             }
+        }
+    }
+
+    /** The node an {@code online} bridge state message names; null for {@code offline}, an empty or foreign payload. */
+    static String publisher(String text) {
+        try {
+            com.google.gson.JsonElement e = com.google.gson.JsonParser.parseString(text);
+            if (!e.isJsonObject()) {
+                return null;
+            }
+            com.google.gson.JsonObject o = e.getAsJsonObject();
+            boolean online = o.has("state") && "online".equals(o.get("state").getAsString());
+            return online && o.has("node") ? o.get("node").getAsString() : null;
+        } catch (RuntimeException ex) {
+            return null;
         }
     }
 
@@ -275,6 +314,12 @@ public final class Membership implements AutoCloseable {
             return;
         }
         boolean changed = false;
+        if (publishing != null && !publishingHeard && !publishing.equals(node)) {
+            log.warn("cluster: {} says node {} is online but nothing of it was heard since this node connected;"
+                    + " taking it for an old copy", topics.bridgeState(), publishing);
+            publishing = null;
+            changed = true;
+        }
         for (Election.Node n : new ArrayList<>(nodes.values())) {
             if (n.online() && !heard.contains(n.name())) {
                 log.warn("cluster: node {} says online but has not answered since this node connected; taking it"
@@ -326,7 +371,7 @@ public final class Membership implements AutoCloseable {
      * waits for {@link #confirmThenTakeOver}.
      */
     private void elect() {
-        boolean want = Election.shouldBeActive(node, activeSince, nodes.values());
+        boolean want = Election.shouldBeActive(node, activeSince, nodes.values(), publishing);
         if (want == (activeSince != null)) {
             return;
         }
@@ -376,7 +421,7 @@ public final class Membership implements AutoCloseable {
     private void confirmed(long lost) {
         confirming = false;
         if (lost == losses.get() && client.isConnected() && activeSince == null
-                && Election.shouldBeActive(node, null, nodes.values())) {
+                && Election.shouldBeActive(node, null, nodes.values(), publishing)) {
             takeOver();
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.dnssec2mqtt.mqtt.Payloads;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +53,28 @@ class ElectionTest {
         // a tie: the lower name stays
         assertTrue(Election.shouldBeActive("a", T, List.of(active("b", T))));
         assertFalse(Election.shouldBeActive("b", T, List.of(active("a", T))));
+    }
+
+    @Test
+    void aStandbyWaitsWhileAnotherNodesBridgeConnectionSaysOnline() {
+        // a's node topic is gone (its cluster connection is down) but its bridge connection is up
+        assertFalse(Election.shouldBeActive("b", null, List.of(offline("a")), "a"));
+        assertFalse(Election.shouldBeActive("b", null, List.of(), "a"), "no node topic of a at all");
+        assertTrue(Election.shouldBeActive("b", null, List.of(offline("a")), null), "a's bridge said offline");
+        // a node that says it stands by again left an old online behind: its node topic wins
+        assertTrue(Election.shouldBeActive("a", null, List.of(standby("b")), "b"));
+        // this node's own old online, and an active node, are never held back by it
+        assertTrue(Election.shouldBeActive("b", null, List.of(offline("a")), "b"));
+        assertTrue(Election.shouldBeActive("b", T, List.of(offline("a")), "a"));
+    }
+
+    @Test
+    void theBridgeStateNamesItsPublisherOnlyWhenOnline() {
+        assertEquals("a", Membership.publisher(Payloads.online(Instant.now(), Map.of("node", "a"))));
+        assertNull(Membership.publisher(Payloads.online(Instant.now())), "a bridge outside a cluster");
+        assertNull(Membership.publisher(Payloads.offline()));
+        assertNull(Membership.publisher(""));
+        assertNull(Membership.publisher("not json"));
     }
 
     @Test
