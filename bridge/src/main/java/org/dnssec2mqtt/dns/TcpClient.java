@@ -34,6 +34,10 @@ import org.xbill.DNS.io.UdpIoClient;
  * by message ID all the same. Each query is one write of its 2-byte length and message (RFC 1035 §4.2.2). A
  * connection idle for {@link #IDLE} is closed; one that the server closed or reset fails the
  * queries in flight on it with an {@link IOException}, which the fetcher retries on another.
+ * Such a server has usually restarted or reloaded (NSD forks new server processes on every
+ * reload, and the old ones reset their connections as they go): its idle connections opened
+ * before the failed one are closed with it, so that the retry opens a new connection instead of
+ * meeting the next stale one (with a pool of old connections every retry of a check met one).
  *
  * <p>Threads: one reader per open connection, daemon.
  */
@@ -127,6 +131,8 @@ final class TcpClient implements TcpIoClient {
         /** Queries in flight, counted from {@link TcpClient#connection} on; 0 = idle. */
         private final AtomicInteger busy = new AtomicInteger();
         private volatile boolean closed;
+        /** {@link System#nanoTime()} of the connect: which connections are older than a failed one. */
+        private final long opened = System.nanoTime();
 
         Connection(InetSocketAddress local, InetSocketAddress remote, Duration timeout, List<Connection> pool)
                 throws IOException {
@@ -192,7 +198,7 @@ final class TcpClient implements TcpIoClient {
                     out.write(frame);
                 }
             } catch (IOException e) {
-                close(e);
+                closedByServer(e);
                 throw e;
             }
             return answer;
@@ -226,9 +232,28 @@ final class TcpClient implements TcpIoClient {
                     }
                 }
             } catch (EOFException e) {
-                close(new EOFException("the server closed the connection"));
+                closedByServer(new EOFException("the server closed the connection"));
             } catch (IOException e) {
-                close(e);
+                closedByServer(e);
+            }
+        }
+
+        /** The server closed or reset this connection: closes it and the idle ones older than it. */
+        private void closedByServer(IOException why) {
+            if (closed) {
+                return; // closed on this side first (idle, shutdown): nothing learned about the server
+            }
+            close(why);
+            int stale = 0;
+            for (Connection c : pool) {
+                if (c.opened - opened <= 0 && c.claim()) { // idle: claimed so that no query takes it meanwhile
+                    c.close(new IOException("an older connection to " + remote + " was closed by the server"));
+                    stale++;
+                }
+            }
+            if (stale > 0) {
+                log.debug("dns tcp server={} closed a connection ({}): {} older idle ones closed too", remote,
+                        why.getMessage(), stale);
             }
         }
 
