@@ -35,6 +35,7 @@ class BenchSmokeIT {
         assertEquals(3, runs.size(), text);
         for (Bench.Run r : runs.subList(0, 2)) {
             assertEquals(20, r.latenciesMs.size(), r.name + "\n" + text);
+            assertEquals(20, r.changeLatenciesMs.size(), r.name + "\n" + text);
             assertEquals(0, r.bursts.get(20).lost(), r.name + "\n" + text);
             assertTrue(r.storm.newKeySeen(), r.name + "\n" + text);
             assertTrue(r.storm.dnskeyQueries() <= 2, r.name + "\n" + text);

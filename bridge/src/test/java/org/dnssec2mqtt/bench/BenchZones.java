@@ -43,6 +43,11 @@ final class BenchZones {
     final Map<Name, SOARecord> soa = new ConcurrentHashMap<>();
     private final KeyPair ksk = keyPair();
     private final KeyPair zsk = keyPair();
+    /** The keys a change adds, one more per change of a zone (shared by every zone, as the first two). */
+    private final List<KeyPair> added = java.util.stream.IntStream.range(0, MAX_CHANGES).mapToObj(i -> keyPair()).toList();
+    /** zone → how many changes it went through (its serial's offset and how many added keys it has). */
+    private final Map<Name, Integer> changes = new ConcurrentHashMap<>();
+    static final int MAX_CHANGES = 6;
 
     /** Writes {@code <dir>/<zone>.zone} for every name, in parallel; returns the files by zone. */
     Map<Name, Path> write(List<Name> zones, Path dir) {
@@ -52,34 +57,57 @@ final class BenchZones {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        zones.parallelStream().forEach(name -> files.put(name, writeZone(name, dir, 0)));
+        return files;
+    }
+
+    /**
+     * One change of {@code zone}: a new ZSK published (the next of the shared added keys), the
+     * serial one up, re-signed, written over its file in {@code dir}; returns the new SOA (the
+     * serial for the NOTIFY). NSD serves it after a reload.
+     */
+    SOARecord change(Name zone, Path dir) {
+        int n = changes.merge(zone, 1, Integer::sum);
+        if (n > MAX_CHANGES) {
+            throw new IllegalStateException(zone + " changed more than " + MAX_CHANGES + " times");
+        }
+        writeZone(zone, dir, n);
+        return soa.get(zone);
+    }
+
+    /** {@code <dir>/<zone>.zone} after {@code changes} changes: the KSK, the ZSK and that many added ZSKs. */
+    private Path writeZone(Name name, Path dir, int changes) {
         Instant now = Instant.now();
         Instant inception = now.minus(Duration.ofHours(1));
         Instant expiration = now.plus(Duration.ofDays(30));
-        zones.parallelStream().forEach(name -> {
-            try {
-                Name ns = Name.concatenate(Name.fromConstantString("ns"), name);
-                SOARecord soaRecord = new SOARecord(name, DClass.IN, TTL, ns, ns, SERIAL, 3600, 600, 1209600, TTL);
-                DNSKEYRecord k = dnskey(name, ksk, DNSKEYRecord.Flags.ZONE_KEY | DNSKEYRecord.Flags.SEP_KEY);
-                DNSKEYRecord z = dnskey(name, zsk, DNSKEYRecord.Flags.ZONE_KEY);
-                RRset keys = new RRset(k, z);
-                StringBuilder text = new StringBuilder(2048);
-                text.append(soaRecord).append('\n')
-                        .append(DNSSEC.sign(new RRset(soaRecord), z, zsk.getPrivate(), inception, expiration)).append('\n')
-                        .append(new NSRecord(name, DClass.IN, TTL, ns)).append('\n')
-                        .append(new ARecord(ns, DClass.IN, TTL, InetAddress.getLoopbackAddress())).append('\n')
-                        .append(k).append('\n').append(z).append('\n')
-                        .append(DNSSEC.sign(keys, k, ksk.getPrivate(), inception, expiration)).append('\n');
-                Path file = dir.resolve(name.toString(true) + ".zone");
-                Files.writeString(file, text, StandardCharsets.US_ASCII);
-                soa.put(name, soaRecord);
-                files.put(name, file);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (DNSSEC.DNSSECException e) {
-                throw new IllegalStateException("cannot sign " + name + ": " + e, e);
+        try {
+            Name ns = Name.concatenate(Name.fromConstantString("ns"), name);
+            SOARecord soaRecord = new SOARecord(name, DClass.IN, TTL, ns, ns, SERIAL + changes, 3600, 600, 1209600, TTL);
+            DNSKEYRecord k = dnskey(name, ksk, DNSKEYRecord.Flags.ZONE_KEY | DNSKEYRecord.Flags.SEP_KEY);
+            DNSKEYRecord z = dnskey(name, zsk, DNSKEYRecord.Flags.ZONE_KEY);
+            RRset keys = new RRset(k, z);
+            StringBuilder extra = new StringBuilder();
+            for (int i = 0; i < changes; i++) {
+                DNSKEYRecord a = dnskey(name, added.get(i), DNSKEYRecord.Flags.ZONE_KEY);
+                keys.addRR(a);
+                extra.append(a).append('\n');
             }
-        });
-        return files;
+            StringBuilder text = new StringBuilder(2048);
+            text.append(soaRecord).append('\n')
+                    .append(DNSSEC.sign(new RRset(soaRecord), z, zsk.getPrivate(), inception, expiration)).append('\n')
+                    .append(new NSRecord(name, DClass.IN, TTL, ns)).append('\n')
+                    .append(new ARecord(ns, DClass.IN, TTL, InetAddress.getLoopbackAddress())).append('\n')
+                    .append(k).append('\n').append(z).append('\n').append(extra)
+                    .append(DNSSEC.sign(keys, k, ksk.getPrivate(), inception, expiration)).append('\n');
+            Path file = dir.resolve(name.toString(true) + ".zone");
+            Files.writeString(file, text, StandardCharsets.US_ASCII);
+            soa.put(name, soaRecord);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (DNSSEC.DNSSECException e) {
+            throw new IllegalStateException("cannot sign " + name + ": " + e, e);
+        }
     }
 
     private static DNSKEYRecord dnskey(Name zone, KeyPair pair, int flags) {

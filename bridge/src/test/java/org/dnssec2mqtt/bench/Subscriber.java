@@ -24,6 +24,8 @@ final class Subscriber implements AutoCloseable {
     private final MqttClient client;
     /** first non-empty key message per prefix/zone */
     private final Map<String, CompletableFuture<Long>> firstKey = new ConcurrentHashMap<>();
+    /** the next non-empty key message per prefix/zone after {@link #nextKey} was asked */
+    private final Map<String, CompletableFuture<Long>> nextKey = new ConcurrentHashMap<>();
     /** first event per prefix/zone */
     private final Map<String, CompletableFuture<Long>> firstEvent = new ConcurrentHashMap<>();
     /** messages per topic */
@@ -89,6 +91,10 @@ final class Subscriber implements AutoCloseable {
             }
         } else if (parts[2].equals("keys") && payload.length > 0) {
             keyFuture(key).complete(nanos);
+            CompletableFuture<Long> next = nextKey.remove(key);
+            if (next != null) {
+                next.complete(nanos);
+            }
         } else if (parts[2].equals("events")) {
             eventFuture(key).complete(nanos);
         } else if (parts[2].equals("state")) {
@@ -98,6 +104,13 @@ final class Subscriber implements AutoCloseable {
 
     CompletableFuture<Long> keyFuture(String prefixZone) {
         return firstKey.computeIfAbsent(prefixZone, k -> new CompletableFuture<>());
+    }
+
+    /** Completes with the arrival of the next non-empty key message of {@code prefixZone} from now on. */
+    CompletableFuture<Long> nextKey(String prefixZone) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        nextKey.put(prefixZone, f);
+        return f;
     }
 
     CompletableFuture<Long> eventFuture(String prefixZone) {
