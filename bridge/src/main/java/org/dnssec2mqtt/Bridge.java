@@ -176,6 +176,9 @@ public final class Bridge implements AutoCloseable {
             skippedNotifies.incrementAndGet();
             return;
         }
+        if (serial != null && s != null) {
+            checker.announced(z, serial);
+        }
         scheduler.schedule(z, Cause.NOTIFY, source);
     }
 

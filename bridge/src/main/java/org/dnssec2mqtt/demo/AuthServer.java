@@ -43,6 +43,7 @@ public final class AuthServer implements AutoCloseable {
     private final ServerSocket tcp;
     private final AtomicLong queries = new AtomicLong();
     private final AtomicLong dnskeyQueries = new AtomicLong();
+    private final AtomicLong udpQueries = new AtomicLong();
     private volatile boolean closed;
     /** Open TCP connections, closed with the server: a stopped server answers nothing more. */
     private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -94,6 +95,11 @@ public final class AuthServer implements AutoCloseable {
         return dnskeyQueries.get();
     }
 
+    /** The queries that came over UDP (the rest of {@link #queries} over TCP). */
+    public long udpQueries() {
+        return udpQueries.get();
+    }
+
     public AuthServer start() {
         Thread u = new Thread(this::udpLoop, "auth-udp");
         u.setDaemon(true);
@@ -110,6 +116,7 @@ public final class AuthServer implements AutoCloseable {
             try {
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
                 udp.receive(p);
+                udpQueries.incrementAndGet();
                 byte[] reply = answer(java.util.Arrays.copyOf(p.getData(), p.getLength()), 1232);
                 if (reply != null) {
                     udp.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));

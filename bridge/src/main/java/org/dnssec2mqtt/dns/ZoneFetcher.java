@@ -75,13 +75,29 @@ public final class ZoneFetcher {
 
     /** SOA, DNSKEY, CDS and CDNSKEY of {@code zone} at {@code server}, with their RRSIGs. */
     public ZoneSnapshot fetch(Name zone, QueryTarget server) throws DnsQueryException {
+        return fetch(zone, server, tcp);
+    }
+
+    /**
+     * The same over UDP (EDNS0, TCP only for a truncated answer) whatever {@code dns.transport}
+     * says: for the check right after a server announced a new serial. NSD forks new server
+     * processes on every reload, and for a moment its old one still accepts TCP connections and
+     * resets them (see {@link TcpClient}); the queries right after its NOTIFY met that every time
+     * over TCP (retries, tens of ms) and never over UDP (bench: one change each, p50 61 ms over
+     * TCP, 6.9 ms over UDP, one run). The NOTIFY came over UDP from that server: UDP works there.
+     */
+    public ZoneSnapshot fetchJustChanged(Name zone, QueryTarget server) throws DnsQueryException {
+        return fetch(zone, server, false);
+    }
+
+    private ZoneSnapshot fetch(Name zone, QueryTarget server, boolean tcp) throws DnsQueryException {
         // All four at once: over UDP each is its own datagram; over TCP they are pipelined on one
         // connection with TCP_NODELAY (see TcpClient: with dnsjava's own TCP client they stalled
         // 40 ms each, so they used to be asked one after the other). bridge/docs/performance.md.
-        Pending soaQuery = send(zone, Type.SOA, server, false);
-        Pending keyQuery = send(zone, Type.DNSKEY, server, false);
-        Pending cdsQuery = send(zone, Type.CDS, server, false);
-        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false);
+        Pending soaQuery = send(zone, Type.SOA, server, false, tcp);
+        Pending keyQuery = send(zone, Type.DNSKEY, server, false, tcp);
+        Pending cdsQuery = send(zone, Type.CDS, server, false, tcp);
+        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false, tcp);
         Message soaAnswer = receive(soaQuery);
         SOARecord soa = soa(zone, server, soaAnswer);
         Message keyAnswer = receive(keyQuery);
@@ -204,11 +220,11 @@ public final class ZoneFetcher {
     }
 
     private Message query(Name zone, int type, QueryTarget server, boolean recursive) throws DnsQueryException {
-        return receive(send(zone, type, server, recursive));
+        return receive(send(zone, type, server, recursive, tcp));
     }
 
     /** A query on its way. */
-    private record Pending(Name zone, int type, QueryTarget server, boolean recursive,
+    private record Pending(Name zone, int type, QueryTarget server, boolean recursive, boolean tcp,
                            CompletableFuture<Message> answer) {}
 
     /** Told the type of every query sent, retries included (metrics). */
@@ -216,7 +232,7 @@ public final class ZoneFetcher {
         this.onQuery = counter;
     }
 
-    private Pending send(Name zone, int type, QueryTarget server, boolean recursive) {
+    private Pending send(Name zone, int type, QueryTarget server, boolean recursive, boolean tcp) {
         onQuery.accept(type);
         Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
         if (!recursive) {
@@ -224,12 +240,12 @@ public final class ZoneFetcher {
         }
         CompletableFuture<Message> answer;
         try {
-            answer = resolver(server).sendAsync(query, completion()).toCompletableFuture();
+            answer = resolver(server, tcp).sendAsync(query, completion(tcp)).toCompletableFuture();
         } catch (java.net.UnknownHostException | RuntimeException e) {
             // an unresolvable host name, or dnsjava refusing work while the JVM shuts down
             answer = CompletableFuture.failedFuture(e);
         }
-        return new Pending(zone, type, server, recursive, answer);
+        return new Pending(zone, type, server, recursive, tcp, answer);
     }
 
     /**
@@ -241,7 +257,7 @@ public final class ZoneFetcher {
      * Over UDP: the executor, since a truncated answer is asked again over TCP from there, and a
      * new TCP connection must not stall dnsjava's one UDP selector thread.
      */
-    Executor completion() {
+    private Executor completion(boolean tcp) {
         return tcp ? Runnable::run : executor;
     }
 
@@ -278,7 +294,7 @@ public final class ZoneFetcher {
                         throw e;
                     }
                 }
-                p = send(p.zone(), p.type(), p.server(), p.recursive());
+                p = send(p.zone(), p.type(), p.server(), p.recursive(), p.tcp());
             }
         }
     }
@@ -348,22 +364,22 @@ public final class ZoneFetcher {
      * query (so a changed address is followed), and one that does not resolve fails the query
      * with "cannot resolve host name", never with an unresolved socket address.
      */
-    private SimpleResolver resolver(QueryTarget server) throws java.net.UnknownHostException {
-        String id = server.address() + "/" + server.keyName();
+    private SimpleResolver resolver(QueryTarget server, boolean tcp) throws java.net.UnknownHostException {
+        String id = server.address() + "/" + server.keyName() + (tcp ? "/tcp" : "/udp");
         SimpleResolver cached = resolvers.get(id); // only literals are kept: no parsing per query
         if (cached != null) {
             return cached;
         }
         HostPort a = server.address();
         if (IpLiteral.parseOrNull(a.host()) == null) {
-            return newResolver(a.resolve(), server.key());
+            return newResolver(a.resolve(), server.key(), tcp);
         }
-        cached = newResolver(a.resolve(), server.key());
+        cached = newResolver(a.resolve(), server.key(), tcp);
         resolvers.put(id, cached);
         return cached;
     }
 
-    private SimpleResolver newResolver(InetSocketAddress address, TSIG key) {
+    private SimpleResolver newResolver(InetSocketAddress address, TSIG key, boolean tcp) {
         {
             SimpleResolver r = new SimpleResolver(address);
             r.setTCP(tcp);

@@ -72,6 +72,8 @@ public class Checker {
     private final RolloverTimer rollover;
     /** Signals waiting for their zone's next check (the scheduler runs one check per zone at a time). */
     private final Map<TrackedZone, List<Signal>> signals = new ConcurrentHashMap<>();
+    /** The newest serial a server announced (NOTIFY, a signer's signal) for a known zone, until its next check. */
+    private final Map<TrackedZone, Long> announced = new ConcurrentHashMap<>();
 
     public Checker(Config config, ZoneFetcher fetcher, Clock clock) {
         this.config = config;
@@ -112,6 +114,15 @@ public class Checker {
     }
 
     /**
+     * A server announced {@code serial} for {@code z} (a NOTIFY): when it is newer than the known
+     * one, the next check skips the SOA-only look (the serial did move) and asks over UDP
+     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded).
+     */
+    public void announced(TrackedZone z, long serial) {
+        announced.merge(z, serial, (a, b) -> Serials.newer(b, a) ? b : a);
+    }
+
+    /**
      * Checks {@code z}. {@code force} fetches the keys even when no serial moved. Any failure
      * becomes a {@link Kind#UNREACHABLE} result saying what went wrong in plain words.
      *
@@ -123,14 +134,16 @@ public class Checker {
             return new Found(Kind.NO_SERVER, null, "unknown zone " + z.display + ": no server to ask");
         }
         ZoneState s = z.state;
-        if (!force && s != null && z.confirmed && s.reachable() && !z.adopted) {
+        Long said = announced.remove(z);
+        boolean justChanged = said != null && s != null && Serials.newer(said, s.serial());
+        if (!force && !justChanged && s != null && z.confirmed && s.reachable() && !z.adopted) {
             Found quick = quick(z, s, targets);
             if (quick != null) {
                 return quick;
             }
         }
         dnskeyFetched.run();
-        return full(z, targets);
+        return full(z, targets, false, justChanged);
     }
 
     /** SOA of every server; null when a serial moved (a full check is due). */
@@ -164,16 +177,14 @@ public class Checker {
         return settle(z, s, new Found(Kind.QUICK, ZoneEvaluator.quick(s, servers, settings, now), null), null);
     }
 
-    /** SOA, DNSKEY, CDS and CDNSKEY of every server; the newest answer is the one trusted. */
-    private Found full(TrackedZone z, List<QueryTarget> targets) {
-        return full(z, targets, false);
-    }
-
     /**
+     * SOA, DNSKEY, CDS and CDNSKEY of every server; the newest answer is the one trusted.
+     *
      * @param again this is the second fetch of a check whose first one looked torn
      *     ({@link #looksTorn}): its answer is believed
+     * @param justChanged a server announced a newer serial: asked over UDP
      */
-    private Found full(TrackedZone z, List<QueryTarget> targets, boolean again) {
+    private Found full(TrackedZone z, List<QueryTarget> targets, boolean again, boolean justChanged) {
         Config.ZoneConfig zc = config.zones().get(z.name);
         if (zc != null && zc.useNs()) {
             refreshNameServers(z, targets.get(0));
@@ -184,7 +195,7 @@ public class Checker {
         DnsQueryException lastError = null;
         for (QueryTarget t : targets) {
             try {
-                ZoneSnapshot snap = fetcher.fetch(z.name, t);
+                ZoneSnapshot snap = justChanged ? fetcher.fetchJustChanged(z.name, t) : fetcher.fetch(z.name, t);
                 answers.add(snap);
                 byTarget.add(snap);
             } catch (DnsQueryException e) {
@@ -240,7 +251,7 @@ public class Checker {
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
         if (!again && before != null && looksTorn(before.keys(), o.state().keys())) {
             log.debug("check: zone={} a key's role or state changed; asking again before believing it", z.display);
-            return full(z, targets, true);
+            return full(z, targets, true, justChanged);
         }
         if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
             // a learned zone whose first answer does not validate is not worth knowing yet
