@@ -66,7 +66,12 @@ public final class ZoneFetcher {
 
     /** The zone's SOA at {@code server}, with the RRSIGs over it. */
     public SoaAnswer soa(Name zone, QueryTarget server) throws DnsQueryException {
-        Message answer = query(zone, Type.SOA, server);
+        return soa(zone, server, false);
+    }
+
+    /** The same; {@code justChanged}: over UDP, as {@link #fetchJustChanged}. */
+    public SoaAnswer soa(Name zone, QueryTarget server, boolean justChanged) throws DnsQueryException {
+        Message answer = receive(send(zone, Type.SOA, server, false, tcp && !justChanged));
         return new SoaAnswer(soa(zone, server, answer), sigs(answer, zone, Type.SOA));
     }
 

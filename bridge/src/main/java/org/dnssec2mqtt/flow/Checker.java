@@ -249,8 +249,10 @@ public class Checker {
         }
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
-        if (!again && before != null && looksTorn(before.keys(), o.state().keys())) {
-            log.debug("check: zone={} a key's role or state changed; asking again before believing it", z.display);
+        if (!again && before != null && looksTorn(before.keys(), o.state().keys())
+                && !sameSoaAgain(z, best, targets, justChanged)) {
+            log.debug("check: zone={} a key's role or state changed and the SOA moved meanwhile; asking again"
+                    + " before believing it", z.display);
             return full(z, targets, true, justChanged);
         }
         if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
@@ -260,6 +262,28 @@ public class Checker {
         boolean bogus = "bogus".equals(o.state().validation());
         return settle(z, z.state, new Found(Kind.FULL, o, null),
                 parentDs == null || bogus ? null : parentDs.records());
+    }
+
+    /**
+     * The second look at a check that {@link #looksTorn}: the SOA of the answer believed, asked
+     * once more of the same server. The same serial with the same signatures means the answers
+     * came from one version of the zone (a torn read pairs an old SOA with a new DNSKEY RRset, and
+     * the old version is gone once the new one answers): the first answer stands, one query
+     * instead of a whole check again.
+     */
+    private boolean sameSoaAgain(TrackedZone z, ZoneSnapshot best, List<QueryTarget> targets, boolean justChanged) {
+        for (QueryTarget t : targets) {
+            if (t.toString().equals(best.server())) {
+                try {
+                    ZoneFetcher.SoaAnswer again = fetcher.soa(z.name, t, justChanged);
+                    return again.soa().getSerial() == best.serial()
+                            && new java.util.HashSet<>(again.sigs()).equals(new java.util.HashSet<>(best.soaSigs()));
+                } catch (DnsQueryException e) {
+                    return false;
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -44,6 +44,14 @@ class CheckerTest {
         return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io), Clock.systemUTC());
     }
 
+    /** The zone with a KSK and a ZSK, both signing. */
+    static DemoZone signedZone() {
+        DemoZone zone = new DemoZone(ZONE, 2026120200, Clock.systemUTC());
+        zone.addKey(true, true);
+        zone.addKey(false, true);
+        return zone;
+    }
+
     static Checker.Found check(Checker checker, TrackedZone z) {
         Checker.Found f = checker.check(z, true, () -> {});
         assertEquals(Checker.Kind.FULL, f.kind(), String.valueOf(f.error()));
@@ -64,9 +72,7 @@ class CheckerTest {
      */
     @Test
     void aTornReadDuringAReloadDoesNotMakeAKeyChangeOutOfNothing() throws Exception {
-        DemoZone zone = new DemoZone(ZONE, 2026120200, Clock.systemUTC());
-        zone.addKey(true, true);
-        zone.addKey(false, true);
+        DemoZone zone = signedZone();
         Checker checker = checker(zone);
         TrackedZone z = new TrackedZone(ZONE, true);
         assertEquals(List.of("zone_added"), types(check(checker, z)));
@@ -83,6 +89,26 @@ class CheckerTest {
     }
 
     /**
+     * A new key that stands by, not torn: the second look is the SOA alone (the same serial and
+     * signatures), not the whole check again (it had repeated all four queries, and the NS refresh
+     * and the parent's DS query where configured).
+     */
+    @Test
+    void aNewStandbyKeyIsConfirmedByOneMoreSoaQuery() throws Exception {
+        DemoZone zone = signedZone();
+        Checker checker = checker(zone);
+        TrackedZone z = new TrackedZone(ZONE, true);
+        check(checker, z);
+        DemoZone.Key standby = zone.addKey(false, false);
+        long before = server.queries();
+        Checker.Found f = check(checker, z);
+        assertEquals(List.of("key_added"), types(f));
+        assertEquals(KeyInfo.KeyState.STANDBY, f.state().keys().stream().filter(k -> k.keytag() == standby.tag())
+                .findFirst().orElseThrow().state());
+        assertEquals(5, server.queries() - before, "four queries of the check and one SOA");
+    }
+
+    /**
      * A NOTIFY announced a newer serial: the check asks for the keys at once (no SOA-only look
      * first: the serial did move) and over UDP, though {@code dns.transport} is TCP. Right after a
      * reload NSD's old process resets TCP connections (ZoneFetcherNsdReloadIT); over TCP the
@@ -90,9 +116,7 @@ class CheckerTest {
      */
     @Test
     void aCheckAfterANewerSerialWasAnnouncedAsksForTheKeysAtOnceOverUdp() throws Exception {
-        DemoZone zone = new DemoZone(ZONE, 2026120200, Clock.systemUTC());
-        zone.addKey(true, true);
-        zone.addKey(false, true);
+        DemoZone zone = signedZone();
         try (org.dnssec2mqtt.demo.AuthServer auth = new org.dnssec2mqtt.demo.AuthServer(
                 java.net.InetAddress.getLoopbackAddress(), 0).start()) {
             auth.add(zone);
@@ -118,7 +142,8 @@ class CheckerTest {
             assertEquals(List.of("key_added"), types(f));
             long asked = auth.queries() - before;
             assertEquals(asked, auth.udpQueries(), "every query of the announced change over UDP");
-            assertEquals(0, asked % 4, "whole fetches only (SOA, DNSKEY, CDS, CDNSKEY), no SOA-only look first: " + asked);
+            assertEquals(5, asked, "one fetch (SOA, DNSKEY, CDS, CDNSKEY) and the second look at the SOA for the new"
+                    + " standby key; no SOA-only look first");
 
             // the announcement is used once: the next look is the SOA alone over TCP again
             z.state = f.state();
