@@ -276,8 +276,10 @@ public final class Bench {
             try (Notifier notifier = new Notifier(new InetSocketAddress(InetAddress.getLoopbackAddress(), notifyPort))) {
                 out.printf(Locale.ROOT, "bench: NOTIFY sender's receive buffer %d KiB (asked %d KiB)%n",
                         notifier.receiveBuffer() / 1024, Notifier.RECEIVE_BUFFER / 1024);
-                latency(run, sub, notifier, PREFIX, o.latencyZones(), log);
-                changeLatency(run, sub, notifier, PREFIX, o.latencyZones(), log);
+                try (KeyStamps stamps = KeyStamps.connect(url, PREFIX)) {
+                    latency(run, sub, stamps, notifier, PREFIX, o.latencyZones(), log);
+                    changeLatency(run, sub, stamps, notifier, PREFIX, o.latencyZones(), log);
+                }
                 for (Map.Entry<Integer, List<Name>> e : burstZones.entrySet()) {
                     notifier.reset();
                     Burst b = burst(sub, notifier, PREFIX, e.getValue(), dir.resolve("data"), "b" + e.getKey() + "-");
@@ -430,12 +432,13 @@ public final class Bench {
     // ---- scenarios, shared by the bridge and the naive loop --------------------------------
 
     /** (1) one unknown zone at a time: NOTIFY → first key message at the subscriber. */
-    private void latency(Run run, Subscriber sub, Notifier notifier, String prefix, int count, Path log) throws Exception {
+    private void latency(Run run, Subscriber sub, KeyStamps stamps, Notifier notifier, String prefix, int count, Path log)
+            throws Exception {
         int timeouts = 0;
         for (int i = 0; i < count + WARMUP; i++) {
             Name zone = latencyZones.get(i);
             String key = prefix + "/" + zone.toString(true);
-            double ms = timedNotify(notifier, zone, zones.soa.get(zone), sub.keyFuture(key));
+            double ms = timedNotify(notifier, zone, zones.soa.get(zone), stamps.next(key));
             if (Double.isNaN(ms)) {
                 timeouts++;
                 continue;
@@ -474,7 +477,8 @@ public final class Bench {
      * in NSD (re-signed, serial one up, reloaded, served), then NOTIFY → the first key message of
      * that zone after it. The reload and the wait for NSD's new serial are outside the timed part.
      */
-    private void changeLatency(Run run, Subscriber sub, Notifier notifier, String prefix, int count, Path log)
+    private void changeLatency(Run run, Subscriber sub, KeyStamps stamps, Notifier notifier, String prefix, int count,
+            Path log)
             throws Exception {
         int timeouts = 0;
         for (int i = 0; i < count + WARMUP; i++) {
@@ -485,7 +489,7 @@ public final class Bench {
             nsd.awaitSerial(name, changed.getSerial(), java.time.Duration.ofSeconds(10));
             awaitQuiet(sub, null, 1);
             String key = prefix + "/" + name;
-            double ms = timedNotify(notifier, zone, changed, sub.nextKey(key));
+            double ms = timedNotify(notifier, zone, changed, stamps.next(key));
             if (Double.isNaN(ms)) {
                 timeouts++;
                 continue;
@@ -612,8 +616,10 @@ public final class Bench {
             int port = FreePorts.tcpAndUdp();
             Process naive = startNaive(script, port, nsd.port(), mosquitto.port());
             try (Notifier notifier = new Notifier(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
-                latency(run, sub, notifier, NAIVE, o.naiveLatencyZones(), work.resolve("naive.log"));
-                changeLatency(run, sub, notifier, NAIVE, o.naiveLatencyZones(), work.resolve("naive.log"));
+                try (KeyStamps stamps = KeyStamps.connect(mosquitto.url(), NAIVE)) {
+                    latency(run, sub, stamps, notifier, NAIVE, o.naiveLatencyZones(), work.resolve("naive.log"));
+                    changeLatency(run, sub, stamps, notifier, NAIVE, o.naiveLatencyZones(), work.resolve("naive.log"));
+                }
                 if (o.naiveBurst() > 0) {
                     List<Name> names = burstZones.getOrDefault(o.naiveBurst(), List.of());
                     if (!names.isEmpty()) {

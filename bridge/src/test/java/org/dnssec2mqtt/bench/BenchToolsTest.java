@@ -103,4 +103,28 @@ class BenchToolsTest {
             }
         }
     }
+
+    /** The stamping subscriber sees a zone's next non-empty key message, not other zones' or cleared topics. */
+    @Test
+    @Timeout(30)
+    void keyStampsCompleteOnTheZonesNextKeyMessage(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        org.dnssec2mqtt.broker.EmbeddedBroker broker = new org.dnssec2mqtt.broker.EmbeddedBroker(
+                new InetSocketAddress("127.0.0.1", org.dnssec2mqtt.support.FreePorts.tcp()), dir);
+        broker.start();
+        try (KeyStamps stamps = KeyStamps.connect(broker.url(), "p");
+                org.dnssec2mqtt.support.MqttRecorder pub = new org.dnssec2mqtt.support.MqttRecorder(broker.url(), "p/#")) {
+            java.util.concurrent.CompletableFuture<Long> a = stamps.next("p/a.test");
+            long t0 = System.nanoTime();
+            pub.publish("p/b.test/keys/1", "{}", false);
+            pub.publish("p/a.test/keys/2", "", false);
+            pub.publish("p/a.test/state", "{}", false);
+            pub.publish("p/a.test/keys/3", "{\"keytag\":3}", false);
+            long at = a.get(10, TimeUnit.SECONDS);
+            assertTrue(at > t0);
+            pub.await(m -> m.topic().equals("p/a.test/keys/3"), java.time.Duration.ofSeconds(10));
+            assertFalse(stamps.next("p/a.test").isDone(), "a new wait sees only later messages");
+        } finally {
+            broker.close();
+        }
+    }
 }

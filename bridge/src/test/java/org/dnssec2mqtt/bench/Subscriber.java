@@ -18,14 +18,13 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 /**
  * The separate subscriber whose view the figures are: it subscribes to {@code <prefix>/#} for
  * each prefix at QoS 1 and stamps every message with {@link System#nanoTime()} in Paho's callback
- * (so the bench's own wake-up delay is not counted). Keys are {@code prefix/zone}.
+ * (so the bench's own wake-up delay is not counted; the latency figures use {@link KeyStamps},
+ * which stamps on the socket's reader thread). Keys are {@code prefix/zone}.
  */
 final class Subscriber implements AutoCloseable {
     private final MqttClient client;
     /** first non-empty key message per prefix/zone */
     private final Map<String, CompletableFuture<Long>> firstKey = new ConcurrentHashMap<>();
-    /** the next non-empty key message per prefix/zone after {@link #nextKey} was asked */
-    private final Map<String, CompletableFuture<Long>> nextKey = new ConcurrentHashMap<>();
     /** first event per prefix/zone */
     private final Map<String, CompletableFuture<Long>> firstEvent = new ConcurrentHashMap<>();
     /** messages per topic */
@@ -91,10 +90,6 @@ final class Subscriber implements AutoCloseable {
             }
         } else if (parts[2].equals("keys") && payload.length > 0) {
             keyFuture(key).complete(nanos);
-            CompletableFuture<Long> next = nextKey.remove(key);
-            if (next != null) {
-                next.complete(nanos);
-            }
         } else if (parts[2].equals("events")) {
             eventFuture(key).complete(nanos);
         } else if (parts[2].equals("state")) {
@@ -104,13 +99,6 @@ final class Subscriber implements AutoCloseable {
 
     CompletableFuture<Long> keyFuture(String prefixZone) {
         return firstKey.computeIfAbsent(prefixZone, k -> new CompletableFuture<>());
-    }
-
-    /** Completes with the arrival of the next non-empty key message of {@code prefixZone} from now on. */
-    CompletableFuture<Long> nextKey(String prefixZone) {
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        nextKey.put(prefixZone, f);
-        return f;
     }
 
     CompletableFuture<Long> eventFuture(String prefixZone) {
