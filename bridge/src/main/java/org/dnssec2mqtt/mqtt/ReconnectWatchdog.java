@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * forever for a sender thread that has already stopped; the attempt never ends and no other is
  * made. Seen in the cluster test: a node whose broker restarted twice never came back. A client
  * disconnected for longer than {@link #HUNG_MS} gets its attempt dropped and a new one started.
- * (The hung Paho thread itself cannot be freed; it stays asleep.)
+ * (The hung Paho thread itself cannot be freed; it stays asleep.) Each watchdog has its own timer
+ * thread: dropping an attempt goes through Paho, and a drop that blocks there must not stop the
+ * other connection's watchdog.
  */
 public final class ReconnectWatchdog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReconnectWatchdog.class);
