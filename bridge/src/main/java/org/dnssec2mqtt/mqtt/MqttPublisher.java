@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes zones over the {@link MqttLink} (an {@link Outbox}). For every zone it keeps the retained topics it
- * believes the broker holds (topic → payload, exactly what was last sent, or what the broker
- * gave back at the latest connect), and sends only the difference to what the zone's state
- * renders to: a key topic goes out once per content change, a removed key's topic is cleared.
+ * believes the broker holds (each topic with a digest of its payload: what was last sent, or what
+ * the broker gave back at the latest connect), and sends only the difference to what the zone's
+ * state renders to: a key topic goes out once per content change, a removed key's topic is cleared.
+ * The payloads themselves are not kept: with 100,000 zones they were most of the bridge's heap
+ * (see {@link Sent}).
  * Home Assistant's discovery configs are some more retained topics of the zone, rendered by
  * {@link HomeAssistant} when discovery is on.
  *
@@ -45,27 +47,140 @@ public final class MqttPublisher implements Publisher {
 
     /** One zone's retained topics: what the broker holds, and what should be there. Guarded by itself. */
     private static final class View {
-        /** topic → payload on the broker (as far as we know), for {@link #epoch}'s session. */
-        Map<String, String> published = Map.of();
-        /** topic → payload the zone's state renders to; null while unknown (found, not yet checked). */
-        Map<String, String> desired;
+        /** The topics on the broker (as far as we know), for {@link #epoch}'s session. */
+        Sent published = Sent.NONE;
+        /** The state the zone's topics should render from; null while unknown (found, not yet checked). */
+        ZoneState desired;
         long epoch = -1;
         /**
          * What the latest render made of parts that rarely change, so the next check renders them
          * only when they did: discovery configs by their availability topics, key payloads by key.
          */
         List<String> haSources;
-        Map<String, String> haConfigs;
+        Sent haConfigs;
         Map<KeyInfo, Rendered> keys = Map.of();
-        /** The latest replica payload. */
+        /** The latest replica payload (cluster mode: the next one takes unchanged keys' JSON from it). */
         String replica;
     }
 
     /**
-     * A key as the latest render wrote it: its payload, and where its JSON is in the view's
+     * A key as the latest render wrote it: its payload's digest, and where its JSON is in the view's
      * replica ({@code offset << 32 | length}; -1 when not there), kept as a place, not a copy.
      */
-    private record Rendered(String payload, long inReplica) {}
+    private record Rendered(long high, long low, long inReplica) {}
+
+    /**
+     * One topic of a render: its payload's digest, and the payload, made only when it goes out
+     * (an unchanged key's or discovery config's payload is not rendered again).
+     */
+    private record Out(String topic, long high, long low, java.util.function.Supplier<String> payload) {
+        static Out of(String topic, String payload) {
+            long[] d = Sent.digest(payload);
+            return new Out(topic, d[0], d[1], () -> payload);
+        }
+    }
+
+    /**
+     * Retained topics with a digest of each payload, in place of the payloads: what a view
+     * remembers of what the broker holds. A zone's handful of topics in two arrays (a map cost
+     * ~150 bytes more per zone, the payload strings ~2 KB).
+     *
+     * <p>The digest is the first 128 bits of the payload's SHA-256. Two different payloads of one
+     * topic with the same digest would leave the older on the broker; for that to happen by chance
+     * takes about 2^64 payloads of one topic, and on purpose (a zone's server choosing its answers)
+     * a SHA-256 collision on 128 bits: neither is within reach. Equal payloads always have equal
+     * digests, so nothing unchanged goes out again.
+     */
+    static final class Sent {
+        static final Sent NONE = new Sent(new String[0], new long[0]);
+        private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+            try {
+                return java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is not available", e); // every Java has it
+            }
+        });
+
+        private final String[] topics;
+        /** two per topic: high, low */
+        private final long[] digests;
+
+        Sent(String[] topics, long[] digests) {
+            this.topics = topics;
+            this.digests = digests;
+        }
+
+        /** topic → payload, as the broker gave them back. */
+        static Sent of(Map<String, String> payloads) {
+            String[] t = new String[payloads.size()];
+            long[] d = new long[2 * payloads.size()];
+            int i = 0;
+            for (Map.Entry<String, String> e : payloads.entrySet()) {
+                long[] one = digest(e.getValue());
+                t[i] = e.getKey();
+                d[2 * i] = one[0];
+                d[2 * i + 1] = one[1];
+                i++;
+            }
+            return new Sent(t, d);
+        }
+
+        /** The first 128 bits of the SHA-256 of the payload's UTF-8 bytes (what goes on the wire). */
+        static long[] digest(String payload) {
+            java.security.MessageDigest md = SHA256.get();
+            byte[] h = md.digest(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
+            return new long[] {b.getLong(), b.getLong()};
+        }
+
+        int size() {
+            return topics.length;
+        }
+
+        String topic(int i) {
+            return topics[i];
+        }
+
+        long high(int i) {
+            return digests[2 * i];
+        }
+
+        long low(int i) {
+            return digests[2 * i + 1];
+        }
+
+        /** The topic's index; -1 when it is not here (a zone has a handful of topics: a scan is enough). */
+        int indexOf(String topic) {
+            for (int i = 0; i < topics.length; i++) {
+                if (topics[i].equals(topic)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        boolean same(int i, long high, long low) {
+            return digests[2 * i] == high && digests[2 * i + 1] == low;
+        }
+
+        List<String> topics() {
+            return List.of(topics);
+        }
+
+        /** The same without the topics {@code drop} accepts. */
+        Sent without(java.util.function.Predicate<String> drop) {
+            List<String> t = new ArrayList<>();
+            List<Long> d = new ArrayList<>();
+            for (int i = 0; i < topics.length; i++) {
+                if (!drop.test(topics[i])) {
+                    t.add(topics[i]);
+                    d.add(digests[2 * i]);
+                    d.add(digests[2 * i + 1]);
+                }
+            }
+            return new Sent(t.toArray(new String[0]), d.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
 
     private final Topics topics;
     private final Outbox link;
@@ -130,7 +245,7 @@ public final class MqttPublisher implements Publisher {
             awaitingCheck.remove(state.zone());
             View v = views.computeIfAbsent(state.zone(), z -> fresh());
             synchronized (v) {
-                v.desired = render(state, v);
+                v.desired = state;
                 sync(v);
             }
         } finally {
@@ -153,9 +268,9 @@ public final class MqttPublisher implements Publisher {
             Set<String> gone = new java.util.LinkedHashSet<>();
             if (v != null) {
                 synchronized (v) {
-                    gone.addAll(v.published.keySet());
+                    gone.addAll(v.published.topics());
                     if (v.desired != null) {
-                        gone.addAll(v.desired.keySet());
+                        gone.addAll(render(v.desired, v).keySet());
                     }
                 }
             }
@@ -189,7 +304,7 @@ public final class MqttPublisher implements Publisher {
                 }
                 synchronized (v) {
                     if (v.desired != null) {
-                        v.desired = render(s, v);
+                        v.desired = s;
                         sync(v);
                     }
                 }
@@ -208,9 +323,7 @@ public final class MqttPublisher implements Publisher {
         try {
             for (View v : views.values()) {
                 synchronized (v) {
-                    Map<String, String> p = new HashMap<>(v.published);
-                    p.keySet().removeIf(t -> homeAssistant.objectIdOf(t) != null);
-                    v.published = p;
+                    v.published = v.published.without(t -> homeAssistant.objectIdOf(t) != null);
                     sync(v);
                 }
             }
@@ -233,11 +346,11 @@ public final class MqttPublisher implements Publisher {
             for (ZoneState s : known) {
                 View v = views.computeIfAbsent(s.zone(), z -> new View());
                 synchronized (v) {
-                    v.published = take(groups, s.zone());
+                    v.published = Sent.of(take(groups, s.zone()));
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = render(s, v);
+                        v.desired = s;
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -257,7 +370,7 @@ public final class MqttPublisher implements Publisher {
                     Map<String, String> all = new HashMap<>(group);
                     all.putAll(take(groups, "ha:" + haId(f.zone())));
                     View v = new View();
-                    v.published = all;
+                    v.published = Sent.of(all);
                     v.epoch = session;
                     views.put(f.zone(), v);
                     found.add(f);
@@ -290,20 +403,30 @@ public final class MqttPublisher implements Publisher {
         if (v.desired == null || v.epoch != link.session() || !link.isConnected()) {
             return 0; // the next reconcile covers it
         }
+        Map<String, Out> desired = render(v.desired, v);
+        Sent was = v.published;
+        String[] topics = new String[desired.size()];
+        long[] digests = new long[2 * desired.size()];
         int n = 0;
-        for (Map.Entry<String, String> e : v.desired.entrySet()) {
-            if (!e.getValue().equals(v.published.get(e.getKey()))) {
-                link.retain(e.getKey(), e.getValue());
+        int i = 0;
+        for (Out o : desired.values()) {
+            int at = was.indexOf(o.topic());
+            if (at < 0 || !was.same(at, o.high(), o.low())) {
+                link.retain(o.topic(), o.payload().get());
                 n++;
             }
+            topics[i] = o.topic();
+            digests[2 * i] = o.high();
+            digests[2 * i + 1] = o.low();
+            i++;
         }
-        for (String t : v.published.keySet()) {
-            if (!v.desired.containsKey(t)) {
+        for (String t : was.topics()) {
+            if (!desired.containsKey(t)) {
                 link.retain(t, "");
                 n++;
             }
         }
-        v.published = v.desired;
+        v.published = new Sent(topics, digests);
         return n;
     }
 
@@ -311,42 +434,58 @@ public final class MqttPublisher implements Publisher {
      * The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state.
      * Parts that did not change since {@code v}'s latest render are taken from it (caller holds {@code v}).
      */
-    private Map<String, String> render(ZoneState s, View v) {
-        Map<String, String> out = new LinkedHashMap<>();
+    private Map<String, Out> render(ZoneState s, View v) {
+        Map<String, Out> out = new LinkedHashMap<>();
         if (homeAssistant != null) {
             List<String> sources = homeAssistant.availabilityTopics();
+            Map<String, String> made = null;
             if (v.haConfigs == null || !sources.equals(v.haSources)) {
-                v.haConfigs = homeAssistant.configs(s.zone(), sources);
+                made = homeAssistant.configs(s.zone(), sources);
+                v.haConfigs = Sent.of(made);
                 v.haSources = sources;
             }
-            out.putAll(v.haConfigs);
+            Sent ha = v.haConfigs;
+            Map<String, String> fresh = made;
+            for (int i = 0; i < ha.size(); i++) {
+                String topic = ha.topic(i);
+                out.put(topic, new Out(topic, ha.high(i), ha.low(i), fresh != null ? () -> fresh.get(topic)
+                        : () -> homeAssistant.configs(s.zone(), sources).get(topic)));
+            }
         }
         // by instance within this render; a record's equality (all fields) only against the latest one
         Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
-        Map<KeyInfo, String> payloads = new java.util.IdentityHashMap<>();
+        Map<KeyInfo, Out> rendered = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
             Rendered r = v.keys.get(k); // equal fields render to equal payloads
-            String payload = r != null ? r.payload() : Json.object(Payloads.key(k));
+            String topic = topics.key(s.zone(), k.topicId());
+            Out o;
             if (r != null) {
                 before.put(k, r);
+                o = new Out(topic, r.high(), r.low(), () -> Json.object(Payloads.key(k)));
+            } else {
+                o = Out.of(topic, Json.object(Payloads.key(k)));
             }
-            payloads.put(k, payload);
-            out.put(topics.key(s.zone(), k.topicId()), payload);
+            rendered.put(k, o);
+            out.put(topic, o);
         }
         Map<KeyInfo, Long> places = Map.of();
         for (ServerState sv : s.servers()) {
-            out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
+            String topic = topics.server(s.zone(), sv.server());
+            out.put(topic, Out.of(topic, Json.object(Payloads.server(s.zone(), sv))));
         }
-        out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
+        String state = topics.zoneState(s.zone());
+        out.put(state, Out.of(state, Json.object(Payloads.zoneState(s))));
         if (replicate) {
             // last: a standby follows what was published
             places = replica(s, v, before);
-            out.put(topics.replica(s.zone()), v.replica);
+            String topic = topics.replica(s.zone());
+            out.put(topic, Out.of(topic, v.replica));
         }
         Map<KeyInfo, Rendered> keys = new HashMap<>();
         for (KeyInfo k : s.keys()) {
             Long at = places.get(k);
-            keys.put(k, new Rendered(payloads.get(k), at == null ? -1 : at));
+            Out o = rendered.get(k);
+            keys.put(k, new Rendered(o.high(), o.low(), at == null ? -1 : at));
         }
         v.keys = keys;
         return out;
