@@ -82,8 +82,11 @@ public final class MqttPublisher implements Publisher {
 
     /**
      * Retained topics with a digest of each payload, in place of the payloads: what a view
-     * remembers of what the broker holds. A zone's handful of topics in two arrays (a map cost
-     * ~150 bytes more per zone, the payload strings ~2 KB).
+     * remembers of what the broker holds. After a sync the topics are those the zone's state
+     * renders to, so they are not kept either: {@code from} (the state, which the registry holds
+     * anyway) gives them again; only topics named otherwise (discovery configs, whatever the broker
+     * gave back at a connect) are kept as strings. Per zone of 2 keys and 1 server this is ~150
+     * bytes instead of ~2.6 KB of payloads and topics.
      *
      * <p>The digest is the first 128 bits of the payload's SHA-256. Two different payloads of one
      * topic with the same digest would leave the older on the broker; for that to happen by chance
@@ -92,7 +95,7 @@ public final class MqttPublisher implements Publisher {
      * digests, so nothing unchanged goes out again.
      */
     static final class Sent {
-        static final Sent NONE = new Sent(new String[0], new long[0]);
+        static final Sent NONE = new Sent(new String[0], null, null, new long[0]);
         private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
             try {
                 return java.security.MessageDigest.getInstance("SHA-256");
@@ -101,12 +104,19 @@ public final class MqttPublisher implements Publisher {
             }
         });
 
-        private final String[] topics;
+        /** The topics kept by name, first. */
+        private final String[] named;
+        /** The state whose topics follow (as {@code derive} lists them); null when there are none. */
+        private final ZoneState from;
+        private final java.util.function.Function<ZoneState, List<String>> derive;
         /** two per topic: high, low */
         private final long[] digests;
 
-        Sent(String[] topics, long[] digests) {
-            this.topics = topics;
+        Sent(String[] named, ZoneState from, java.util.function.Function<ZoneState, List<String>> derive,
+             long[] digests) {
+            this.named = named;
+            this.from = from;
+            this.derive = derive;
             this.digests = digests;
         }
 
@@ -122,7 +132,7 @@ public final class MqttPublisher implements Publisher {
                 d[2 * i + 1] = one[1];
                 i++;
             }
-            return new Sent(t, d);
+            return new Sent(t, null, null, d);
         }
 
         /** The first 128 bits of the SHA-256 of the payload's UTF-8 bytes (what goes on the wire). */
@@ -133,14 +143,6 @@ public final class MqttPublisher implements Publisher {
             return new long[] {b.getLong(), b.getLong()};
         }
 
-        int size() {
-            return topics.length;
-        }
-
-        String topic(int i) {
-            return topics[i];
-        }
-
         long high(int i) {
             return digests[2 * i];
         }
@@ -149,36 +151,33 @@ public final class MqttPublisher implements Publisher {
             return digests[2 * i + 1];
         }
 
-        /** The topic's index; -1 when it is not here (a zone has a handful of topics: a scan is enough). */
-        int indexOf(String topic) {
-            for (int i = 0; i < topics.length; i++) {
-                if (topics[i].equals(topic)) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
         boolean same(int i, long high, long low) {
             return digests[2 * i] == high && digests[2 * i + 1] == low;
         }
 
+        /** Every topic, in the order of the digests. */
         List<String> topics() {
-            return List.of(topics);
+            if (from == null) {
+                return List.of(named);
+            }
+            List<String> all = new ArrayList<>(List.of(named));
+            all.addAll(derive.apply(from));
+            return all;
         }
 
         /** The same without the topics {@code drop} accepts. */
         Sent without(java.util.function.Predicate<String> drop) {
+            List<String> all = topics();
             List<String> t = new ArrayList<>();
             List<Long> d = new ArrayList<>();
-            for (int i = 0; i < topics.length; i++) {
-                if (!drop.test(topics[i])) {
-                    t.add(topics[i]);
+            for (int i = 0; i < all.size(); i++) {
+                if (!drop.test(all.get(i))) {
+                    t.add(all.get(i));
                     d.add(digests[2 * i]);
                     d.add(digests[2 * i + 1]);
                 }
             }
-            return new Sent(t.toArray(new String[0]), d.stream().mapToLong(Long::longValue).toArray());
+            return new Sent(t.toArray(new String[0]), null, null, d.stream().mapToLong(Long::longValue).toArray());
         }
     }
 
@@ -405,12 +404,13 @@ public final class MqttPublisher implements Publisher {
         }
         Map<String, Out> desired = render(v.desired, v);
         Sent was = v.published;
+        List<String> wasTopics = was.topics();
         String[] topics = new String[desired.size()];
         long[] digests = new long[2 * desired.size()];
         int n = 0;
         int i = 0;
         for (Out o : desired.values()) {
-            int at = was.indexOf(o.topic());
+            int at = wasTopics.indexOf(o.topic()); // a zone has a handful of topics: a scan is enough
             if (at < 0 || !was.same(at, o.high(), o.low())) {
                 link.retain(o.topic(), o.payload().get());
                 n++;
@@ -420,13 +420,19 @@ public final class MqttPublisher implements Publisher {
             digests[2 * i + 1] = o.low();
             i++;
         }
-        for (String t : was.topics()) {
+        for (String t : wasTopics) {
             if (!desired.containsKey(t)) {
                 link.retain(t, "");
                 n++;
             }
         }
-        v.published = new Sent(topics, digests);
+        // the topics the state renders to are its own (see Sent); the ones before them are kept by name
+        List<String> own = zoneTopics(v.desired);
+        int named = topics.length - own.size();
+        boolean derived = named >= 0 && own.equals(List.of(topics).subList(named, topics.length));
+        v.published = derived
+                ? new Sent(java.util.Arrays.copyOf(topics, named), v.desired, this::zoneTopics, digests)
+                : new Sent(topics, null, null, digests);
         return n;
     }
 
@@ -446,18 +452,20 @@ public final class MqttPublisher implements Publisher {
             }
             Sent ha = v.haConfigs;
             Map<String, String> fresh = made;
-            for (int i = 0; i < ha.size(); i++) {
-                String topic = ha.topic(i);
+            List<String> haTopics = ha.topics();
+            for (int i = 0; i < haTopics.size(); i++) {
+                String topic = haTopics.get(i);
                 out.put(topic, new Out(topic, ha.high(i), ha.low(i), fresh != null ? () -> fresh.get(topic)
                         : () -> homeAssistant.configs(s.zone(), sources).get(topic)));
             }
         }
+        java.util.Iterator<String> own = zoneTopics(s).iterator();
         // by instance within this render; a record's equality (all fields) only against the latest one
         Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
         Map<KeyInfo, Out> rendered = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
             Rendered r = v.keys.get(k); // equal fields render to equal payloads
-            String topic = topics.key(s.zone(), k.topicId());
+            String topic = own.next();
             Out o;
             if (r != null) {
                 before.put(k, r);
@@ -470,15 +478,15 @@ public final class MqttPublisher implements Publisher {
         }
         Map<KeyInfo, Long> places = Map.of();
         for (ServerState sv : s.servers()) {
-            String topic = topics.server(s.zone(), sv.server());
+            String topic = own.next();
             out.put(topic, Out.of(topic, Json.object(Payloads.server(s.zone(), sv))));
         }
-        String state = topics.zoneState(s.zone());
+        String state = own.next();
         out.put(state, Out.of(state, Json.object(Payloads.zoneState(s))));
         if (replicate) {
             // last: a standby follows what was published
             places = replica(s, v, before);
-            String topic = topics.replica(s.zone());
+            String topic = own.next();
             out.put(topic, Out.of(topic, v.replica));
         }
         Map<KeyInfo, Rendered> keys = new HashMap<>();
@@ -488,6 +496,22 @@ public final class MqttPublisher implements Publisher {
             keys.put(k, new Rendered(o.high(), o.low(), at == null ? -1 : at));
         }
         v.keys = keys;
+        return out;
+    }
+
+    /** The topics of the zone's own level that {@code s} renders to, in {@link #render}'s order (after the discovery configs). */
+    private List<String> zoneTopics(ZoneState s) {
+        List<String> out = new ArrayList<>(s.keys().size() + s.servers().size() + 2);
+        for (KeyInfo k : s.keys()) {
+            out.add(topics.key(s.zone(), k.topicId()));
+        }
+        for (ServerState sv : s.servers()) {
+            out.add(topics.server(s.zone(), sv.server()));
+        }
+        out.add(topics.zoneState(s.zone()));
+        if (replicate) {
+            out.add(topics.replica(s.zone()));
+        }
         return out;
     }
 

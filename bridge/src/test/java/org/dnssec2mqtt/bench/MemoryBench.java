@@ -99,6 +99,9 @@ public final class MemoryBench {
             List<String> registryHistogram = histogram(25);
             s.checker = null;
             long withoutChecker = usedAfterGc();
+            if (System.getenv("BENCH_MEMORY_DEBUG") != null) {
+                print("Without the checker too (top 25):", histogram(25));
+            }
             s.registry = null;
             long withoutRegistry = usedAfterGc();
 
