@@ -58,7 +58,19 @@ public final class MqttPublisher implements Publisher {
          */
         List<String> haSources;
         Sent haConfigs;
-        Map<KeyInfo, Rendered> keys = Map.of();
+        /** The keys of the latest render, and for each its {@link Rendered} as three longs (a map was ~270 bytes a zone). */
+        KeyInfo[] keys = new KeyInfo[0];
+        long[] rendered = new long[0];
+
+        /** How the latest render wrote a key equal to {@code k}; null when it had none. */
+        Rendered rendered(KeyInfo k) {
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i].equals(k)) {
+                    return new Rendered(rendered[3 * i], rendered[3 * i + 1], rendered[3 * i + 2]);
+                }
+            }
+            return null;
+        }
         /** The latest replica payload (cluster mode: the next one takes unchanged keys' JSON from it). */
         String replica;
     }
@@ -464,7 +476,7 @@ public final class MqttPublisher implements Publisher {
         Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
         Map<KeyInfo, Out> rendered = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
-            Rendered r = v.keys.get(k); // equal fields render to equal payloads
+            Rendered r = v.rendered(k); // equal fields render to equal payloads
             String topic = own.next();
             Out o;
             if (r != null) {
@@ -489,13 +501,17 @@ public final class MqttPublisher implements Publisher {
             String topic = own.next();
             out.put(topic, Out.of(topic, v.replica));
         }
-        Map<KeyInfo, Rendered> keys = new HashMap<>();
-        for (KeyInfo k : s.keys()) {
-            Long at = places.get(k);
-            Out o = rendered.get(k);
-            keys.put(k, new Rendered(o.high(), o.low(), at == null ? -1 : at));
+        KeyInfo[] keys = s.keys().toArray(new KeyInfo[0]);
+        long[] written = new long[3 * keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            Long at = places.get(keys[i]);
+            Out o = rendered.get(keys[i]);
+            written[3 * i] = o.high();
+            written[3 * i + 1] = o.low();
+            written[3 * i + 2] = at == null ? -1 : at;
         }
         v.keys = keys;
+        v.rendered = written;
         return out;
     }
 
