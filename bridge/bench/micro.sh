@@ -11,7 +11,8 @@
 #   bench/micro.sh check    org.dnssec2mqtt.bench.CheckBench: one periodic check's evaluation and the rendering
 #                           and comparison of its retained topics, 2 and 5 keys (CPU only, ~1.5 min)
 #   bench/micro.sh memory   org.dnssec2mqtt.bench.MemoryBench: heap kept per checked zone, BENCH_MEMORY_ZONES
-#                           [20000] zones from NSD on 127.0.0.1 checked once, in the launcher's JVM options (~1 min)
+#                           [20000] zones from NSD on 127.0.0.1 checked once, in the launcher's JVM options
+#                           (BENCH_MEMORY_JVM_OPTS replaces them; ~1 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -20,7 +21,8 @@ case "${1:-}" in
     notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
     store) main=org.dnssec2mqtt.bench.StoreBench ;;
     check) main=org.dnssec2mqtt.bench.CheckBench ;;
-    memory) main=org.dnssec2mqtt.bench.MemoryBench; opts="-Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1" ;;
+    memory) main=org.dnssec2mqtt.bench.MemoryBench
+        opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}" ;;
     *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
