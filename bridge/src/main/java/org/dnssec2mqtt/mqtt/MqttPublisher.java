@@ -463,12 +463,21 @@ public final class MqttPublisher implements Publisher {
                 v.haSources = sources;
             }
             Sent ha = v.haConfigs;
-            Map<String, String> fresh = made;
+            // rendered at most once per render, and only when one of them goes out
+            List<Map<String, String>> configs = new ArrayList<>(1);
+            if (made != null) {
+                configs.add(made);
+            }
+            java.util.function.Supplier<Map<String, String>> all = () -> {
+                if (configs.isEmpty()) {
+                    configs.add(homeAssistant.configs(s.zone(), sources));
+                }
+                return configs.get(0);
+            };
             List<String> haTopics = ha.topics();
             for (int i = 0; i < haTopics.size(); i++) {
                 String topic = haTopics.get(i);
-                out.put(topic, new Out(topic, ha.high(i), ha.low(i), fresh != null ? () -> fresh.get(topic)
-                        : () -> homeAssistant.configs(s.zone(), sources).get(topic)));
+                out.put(topic, new Out(topic, ha.high(i), ha.low(i), () -> all.get().get(topic)));
             }
         }
         java.util.Iterator<String> own = zoneTopics(s).iterator();
