@@ -9,7 +9,8 @@ import java.time.Instant;
  *
  * @param identity algorithm and public key: what stays the same when REVOKE changes the tag
  * @param topicId the last topic level under {@code keys/}: the key tag, or the tag with a
- *     suffix when two keys share a tag (see {@link KeyAnalyzer#assignTopics})
+ *     suffix when two keys share a tag (see {@link KeyAnalyzer#assignTopics}); the plain tag is not
+ *     kept but made again when asked
  * @param dnskey the record in presentation format, for the key log; where it is exactly what the
  *     key's other fields give ({@link #presentation}), it is not kept but made again when asked
  * @param originalKeytag the tag before REVOKE was set; null unless revoked
@@ -45,18 +46,28 @@ public record KeyInfo(
         Instant removeHolddownUntil) {
 
     /**
-     * Held in place of {@code dnskey} when that is the text {@link #presentation} makes: the key's
-     * data is in {@code identity} already, and the text (~170 bytes) was the largest part of a key
-     * kept for 100,000 zones. Compared by instance; never seen outside ({@link #dnskey()}).
+     * Held in place of {@code dnskey} when that is the text {@link #presentation} makes (the key's
+     * data is in {@code identity} already, and the text, ~170 bytes, was the largest part of a key
+     * kept for 100,000 zones), and of {@code topicId} when that is the plain key tag. Compared by
+     * instance; never seen outside ({@link #dnskey()}, {@link #topicId()}).
      */
     @SuppressWarnings("StringOperationCanBeSimplified") // a distinct instance on purpose
     private static final String MADE_AGAIN = new String("");
 
     public KeyInfo {
+        if (topicId != null && topicId != MADE_AGAIN && topicId.equals(Integer.toString(keytag))) {
+            topicId = MADE_AGAIN;
+        }
         if (dnskey != null && dnskey != MADE_AGAIN
                 && dnskey.equals(presentation(zone, ttl, flags, algorithm, identity))) {
             dnskey = MADE_AGAIN;
         }
+    }
+
+    /** The last topic level under {@code keys/}: the key tag, or as given when it is not just that. */
+    @Override
+    public String topicId() {
+        return topicId == MADE_AGAIN ? Integer.toString(keytag) : topicId;
     }
 
     /** The record in presentation format, as given (or as it was, made again from the key's fields). */

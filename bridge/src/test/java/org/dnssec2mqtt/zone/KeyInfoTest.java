@@ -21,7 +21,11 @@ class KeyInfoTest {
 
     /** The text the record holds, not what {@link KeyInfo#dnskey()} answers. */
     static String held(KeyInfo k) throws Exception {
-        java.lang.reflect.Field f = KeyInfo.class.getDeclaredField("dnskey");
+        return held(k, "dnskey");
+    }
+
+    static String held(KeyInfo k, String component) throws Exception {
+        java.lang.reflect.Field f = KeyInfo.class.getDeclaredField(component);
         f.setAccessible(true);
         return (String) f.get(k);
     }
@@ -34,7 +38,14 @@ class KeyInfoTest {
             assertEquals(r.toString(), k.dnskey(), "what the key log writes");
             // issue 11: ~170 bytes a key, a third of what 100,000 zones keep
             assertEquals("", held(k), "the record keeps no copy of the text");
+            assertEquals(String.valueOf(k.keytag()), k.topicId());
+            assertEquals("", held(k, "topicId"), "nor of the plain tag");
         }
+        KeyInfo k = analyzed().get(0);
+        KeyInfo suffixed = k.withTopicId(k.keytag() + "-2");
+        assertEquals(k.keytag() + "-2", suffixed.topicId(), "a shared tag's suffix is kept");
+        assertNotEquals(k, suffixed);
+        assertEquals(k, suffixed.withTopicId(String.valueOf(k.keytag())));
     }
 
     @Test
@@ -55,6 +66,7 @@ class KeyInfoTest {
         for (KeyInfo k : analyzed()) {
             String json = Json.GSON.toJson(k);
             assertTrue(json.contains("\"dnskey\":" + Json.GSON.toJson(k.dnskey())), json);
+            assertTrue(json.contains("\"topicId\":\"" + k.keytag() + "\""), json);
             KeyInfo back = Json.GSON.fromJson(json, KeyInfo.class);
             assertEquals(k, back, "read back, equal to the key it was");
             assertEquals("", held(back));
