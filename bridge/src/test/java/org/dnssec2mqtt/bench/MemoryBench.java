@@ -106,6 +106,8 @@ public final class MemoryBench {
                     ManagementFactory.getRuntimeMXBean().getInputArguments()) + ", " + provider + "; "
                     + count + " zones checked once in " + String.format(Locale.ROOT, "%.1f s", seconds)
                     + " (8 threads, NSD on 127.0.0.1), " + s.retained.get() + " retained publishes");
+            System.out.printf(Locale.ROOT, "heap used after a full GC: %.0f MiB before the zones, %.0f MiB after, of %.0f MiB max%n",
+                    before / 1048576.0, after / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
             System.out.println();
             System.out.println("| heap kept per checked zone (after a full GC) | bytes |");
             System.out.println("|---|---:|");
