@@ -10,6 +10,9 @@
 #                           compacted and migrated, one file per zone against the journal (~2 min)
 #   bench/micro.sh check    org.dnssec2mqtt.bench.CheckBench: one periodic check's evaluation and the rendering
 #                           and comparison of its retained topics, 2 and 5 keys (CPU only, ~1.5 min)
+#   bench/micro.sh memory   org.dnssec2mqtt.bench.MemoryBench: heap kept per checked zone, BENCH_MEMORY_ZONES
+#                           [20000] zones from NSD on 127.0.0.1 checked once, in the launcher's JVM options
+#                           (BENCH_MEMORY_JVM_OPTS replaces them; ~1 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -18,10 +21,13 @@ case "${1:-}" in
     notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
     store) main=org.dnssec2mqtt.bench.StoreBench ;;
     check) main=org.dnssec2mqtt.bench.CheckBench ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check" >&2; exit 2 ;;
+    memory) main=org.dnssec2mqtt.bench.MemoryBench
+        opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}" ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile
 mvn -B -q -pl bridge org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-exec "${JAVA:-java}" -cp "bridge/target/test-classes:bridge/target/classes:$(cat bridge/target/bench.classpath)" "$main"
+# shellcheck disable=SC2086 # the options are words
+exec "${JAVA:-java}" ${opts:-} -cp "bridge/target/test-classes:bridge/target/classes:$(cat bridge/target/bench.classpath)" "$main"

@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes zones over the {@link MqttLink} (an {@link Outbox}). For every zone it keeps the retained topics it
- * believes the broker holds (topic → payload, exactly what was last sent, or what the broker
- * gave back at the latest connect), and sends only the difference to what the zone's state
- * renders to: a key topic goes out once per content change, a removed key's topic is cleared.
+ * believes the broker holds (each topic with a digest of its payload: what was last sent, or what
+ * the broker gave back at the latest connect), and sends only the difference to what the zone's
+ * state renders to: a key topic goes out once per content change, a removed key's topic is cleared.
+ * The payloads themselves are not kept: with 100,000 zones they were most of the bridge's heap
+ * (see {@link Sent}).
  * Home Assistant's discovery configs are some more retained topics of the zone, rendered by
  * {@link HomeAssistant} when discovery is on.
  *
@@ -45,27 +47,151 @@ public final class MqttPublisher implements Publisher {
 
     /** One zone's retained topics: what the broker holds, and what should be there. Guarded by itself. */
     private static final class View {
-        /** topic → payload on the broker (as far as we know), for {@link #epoch}'s session. */
-        Map<String, String> published = Map.of();
-        /** topic → payload the zone's state renders to; null while unknown (found, not yet checked). */
-        Map<String, String> desired;
+        /** The topics on the broker (as far as we know), for {@link #epoch}'s session. */
+        Sent published = Sent.NONE;
+        /** The state the zone's topics should render from; null while unknown (found, not yet checked). */
+        ZoneState desired;
         long epoch = -1;
         /**
          * What the latest render made of parts that rarely change, so the next check renders them
          * only when they did: discovery configs by their availability topics, key payloads by key.
          */
         List<String> haSources;
-        Map<String, String> haConfigs;
-        Map<KeyInfo, Rendered> keys = Map.of();
-        /** The latest replica payload. */
+        Sent haConfigs;
+        /** The keys of the latest render, and for each its {@link Rendered} as three longs (a map was ~270 bytes a zone). */
+        KeyInfo[] keys = new KeyInfo[0];
+        long[] rendered = new long[0];
+
+        /** How the latest render wrote a key equal to {@code k}; null when it had none. */
+        Rendered rendered(KeyInfo k) {
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i].equals(k)) {
+                    return new Rendered(rendered[3 * i], rendered[3 * i + 1], rendered[3 * i + 2]);
+                }
+            }
+            return null;
+        }
+        /** The latest replica payload (cluster mode: the next one takes unchanged keys' JSON from it). */
         String replica;
     }
 
     /**
-     * A key as the latest render wrote it: its payload, and where its JSON is in the view's
+     * A key as the latest render wrote it: its payload's digest, and where its JSON is in the view's
      * replica ({@code offset << 32 | length}; -1 when not there), kept as a place, not a copy.
      */
-    private record Rendered(String payload, long inReplica) {}
+    private record Rendered(long high, long low, long inReplica) {}
+
+    /**
+     * One topic of a render: its payload's digest, and the payload, made only when it goes out
+     * (an unchanged key's or discovery config's payload is not rendered again).
+     */
+    private record Out(String topic, long high, long low, java.util.function.Supplier<String> payload) {
+        static Out of(String topic, String payload) {
+            long[] d = Sent.digest(payload);
+            return new Out(topic, d[0], d[1], () -> payload);
+        }
+    }
+
+    /**
+     * Retained topics with a digest of each payload, in place of the payloads: what a view
+     * remembers of what the broker holds. After a sync the topics are those the zone's state
+     * renders to, so they are not kept either: {@code from} (the state, which the registry holds
+     * anyway) gives them again; only topics named otherwise (discovery configs, whatever the broker
+     * gave back at a connect) are kept as strings. Per zone of 2 keys and 1 server this is ~150
+     * bytes instead of ~2.6 KB of payloads and topics.
+     *
+     * <p>The digest is the first 128 bits of the payload's SHA-256. Two different payloads of one
+     * topic with the same digest would leave the older on the broker; for that to happen by chance
+     * takes about 2^64 payloads of one topic, and on purpose (a zone's server choosing its answers)
+     * a SHA-256 collision on 128 bits: neither is within reach. Equal payloads always have equal
+     * digests, so nothing unchanged goes out again.
+     */
+    static final class Sent {
+        static final Sent NONE = new Sent(new String[0], null, null, new long[0]);
+        private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+            try {
+                return java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is not available", e); // every Java has it
+            }
+        });
+
+        /** The topics kept by name, first. */
+        private final String[] named;
+        /** The state whose topics follow (as {@code derive} lists them); null when there are none. */
+        private final ZoneState from;
+        private final java.util.function.Function<ZoneState, List<String>> derive;
+        /** two per topic: high, low */
+        private final long[] digests;
+
+        Sent(String[] named, ZoneState from, java.util.function.Function<ZoneState, List<String>> derive,
+             long[] digests) {
+            this.named = named;
+            this.from = from;
+            this.derive = derive;
+            this.digests = digests;
+        }
+
+        /** topic → payload, as the broker gave them back. */
+        static Sent of(Map<String, String> payloads) {
+            String[] t = new String[payloads.size()];
+            long[] d = new long[2 * payloads.size()];
+            int i = 0;
+            for (Map.Entry<String, String> e : payloads.entrySet()) {
+                long[] one = digest(e.getValue());
+                t[i] = e.getKey();
+                d[2 * i] = one[0];
+                d[2 * i + 1] = one[1];
+                i++;
+            }
+            return new Sent(t, null, null, d);
+        }
+
+        /** The first 128 bits of the SHA-256 of the payload's UTF-8 bytes (what goes on the wire). */
+        static long[] digest(String payload) {
+            java.security.MessageDigest md = SHA256.get();
+            byte[] h = md.digest(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
+            return new long[] {b.getLong(), b.getLong()};
+        }
+
+        long high(int i) {
+            return digests[2 * i];
+        }
+
+        long low(int i) {
+            return digests[2 * i + 1];
+        }
+
+        boolean same(int i, long high, long low) {
+            return digests[2 * i] == high && digests[2 * i + 1] == low;
+        }
+
+        /** Every topic, in the order of the digests. */
+        List<String> topics() {
+            if (from == null) {
+                return List.of(named);
+            }
+            List<String> all = new ArrayList<>(List.of(named));
+            all.addAll(derive.apply(from));
+            return all;
+        }
+
+        /** The same without the topics {@code drop} accepts. */
+        Sent without(java.util.function.Predicate<String> drop) {
+            List<String> all = topics();
+            List<String> t = new ArrayList<>();
+            List<Long> d = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                if (!drop.test(all.get(i))) {
+                    t.add(all.get(i));
+                    d.add(digests[2 * i]);
+                    d.add(digests[2 * i + 1]);
+                }
+            }
+            return new Sent(t.toArray(new String[0]), null, null, d.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
 
     private final Topics topics;
     private final Outbox link;
@@ -130,7 +256,7 @@ public final class MqttPublisher implements Publisher {
             awaitingCheck.remove(state.zone());
             View v = views.computeIfAbsent(state.zone(), z -> fresh());
             synchronized (v) {
-                v.desired = render(state, v);
+                v.desired = state;
                 sync(v);
             }
         } finally {
@@ -153,9 +279,9 @@ public final class MqttPublisher implements Publisher {
             Set<String> gone = new java.util.LinkedHashSet<>();
             if (v != null) {
                 synchronized (v) {
-                    gone.addAll(v.published.keySet());
+                    gone.addAll(v.published.topics());
                     if (v.desired != null) {
-                        gone.addAll(v.desired.keySet());
+                        gone.addAll(render(v.desired, v).keySet());
                     }
                 }
             }
@@ -189,7 +315,7 @@ public final class MqttPublisher implements Publisher {
                 }
                 synchronized (v) {
                     if (v.desired != null) {
-                        v.desired = render(s, v);
+                        v.desired = s;
                         sync(v);
                     }
                 }
@@ -208,9 +334,7 @@ public final class MqttPublisher implements Publisher {
         try {
             for (View v : views.values()) {
                 synchronized (v) {
-                    Map<String, String> p = new HashMap<>(v.published);
-                    p.keySet().removeIf(t -> homeAssistant.objectIdOf(t) != null);
-                    v.published = p;
+                    v.published = v.published.without(t -> homeAssistant.objectIdOf(t) != null);
                     sync(v);
                 }
             }
@@ -233,11 +357,11 @@ public final class MqttPublisher implements Publisher {
             for (ZoneState s : known) {
                 View v = views.computeIfAbsent(s.zone(), z -> new View());
                 synchronized (v) {
-                    v.published = take(groups, s.zone());
+                    v.published = Sent.of(take(groups, s.zone()));
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = render(s, v);
+                        v.desired = s;
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -257,7 +381,7 @@ public final class MqttPublisher implements Publisher {
                     Map<String, String> all = new HashMap<>(group);
                     all.putAll(take(groups, "ha:" + haId(f.zone())));
                     View v = new View();
-                    v.published = all;
+                    v.published = Sent.of(all);
                     v.epoch = session;
                     views.put(f.zone(), v);
                     found.add(f);
@@ -290,20 +414,37 @@ public final class MqttPublisher implements Publisher {
         if (v.desired == null || v.epoch != link.session() || !link.isConnected()) {
             return 0; // the next reconcile covers it
         }
+        Map<String, Out> desired = render(v.desired, v);
+        Sent was = v.published;
+        List<String> wasTopics = was.topics();
+        String[] topics = new String[desired.size()];
+        long[] digests = new long[2 * desired.size()];
         int n = 0;
-        for (Map.Entry<String, String> e : v.desired.entrySet()) {
-            if (!e.getValue().equals(v.published.get(e.getKey()))) {
-                link.retain(e.getKey(), e.getValue());
+        int i = 0;
+        for (Out o : desired.values()) {
+            int at = wasTopics.indexOf(o.topic()); // a zone has a handful of topics: a scan is enough
+            if (at < 0 || !was.same(at, o.high(), o.low())) {
+                link.retain(o.topic(), o.payload().get());
                 n++;
             }
+            topics[i] = o.topic();
+            digests[2 * i] = o.high();
+            digests[2 * i + 1] = o.low();
+            i++;
         }
-        for (String t : v.published.keySet()) {
-            if (!v.desired.containsKey(t)) {
+        for (String t : wasTopics) {
+            if (!desired.containsKey(t)) {
                 link.retain(t, "");
                 n++;
             }
         }
-        v.published = v.desired;
+        // the topics the state renders to are its own (see Sent); the ones before them are kept by name
+        List<String> own = zoneTopics(v.desired);
+        int named = topics.length - own.size();
+        boolean derived = named >= 0 && own.equals(List.of(topics).subList(named, topics.length));
+        v.published = derived
+                ? new Sent(java.util.Arrays.copyOf(topics, named), v.desired, this::zoneTopics, digests)
+                : new Sent(topics, null, null, digests);
         return n;
     }
 
@@ -311,44 +452,91 @@ public final class MqttPublisher implements Publisher {
      * The zone's retained topics, in the order they go out: dashboards' configs, keys, servers, state.
      * Parts that did not change since {@code v}'s latest render are taken from it (caller holds {@code v}).
      */
-    private Map<String, String> render(ZoneState s, View v) {
-        Map<String, String> out = new LinkedHashMap<>();
+    private Map<String, Out> render(ZoneState s, View v) {
+        Map<String, Out> out = new LinkedHashMap<>();
         if (homeAssistant != null) {
             List<String> sources = homeAssistant.availabilityTopics();
+            Map<String, String> made = null;
             if (v.haConfigs == null || !sources.equals(v.haSources)) {
-                v.haConfigs = homeAssistant.configs(s.zone(), sources);
+                made = homeAssistant.configs(s.zone(), sources);
+                v.haConfigs = Sent.of(made);
                 v.haSources = sources;
             }
-            out.putAll(v.haConfigs);
+            Sent ha = v.haConfigs;
+            // rendered at most once per render, and only when one of them goes out
+            List<Map<String, String>> configs = new ArrayList<>(1);
+            if (made != null) {
+                configs.add(made);
+            }
+            java.util.function.Supplier<Map<String, String>> all = () -> {
+                if (configs.isEmpty()) {
+                    configs.add(homeAssistant.configs(s.zone(), sources));
+                }
+                return configs.get(0);
+            };
+            List<String> haTopics = ha.topics();
+            for (int i = 0; i < haTopics.size(); i++) {
+                String topic = haTopics.get(i);
+                out.put(topic, new Out(topic, ha.high(i), ha.low(i), () -> all.get().get(topic)));
+            }
         }
+        java.util.Iterator<String> own = zoneTopics(s).iterator();
         // by instance within this render; a record's equality (all fields) only against the latest one
         Map<KeyInfo, Rendered> before = new java.util.IdentityHashMap<>();
-        Map<KeyInfo, String> payloads = new java.util.IdentityHashMap<>();
+        Map<KeyInfo, Out> rendered = new java.util.IdentityHashMap<>();
         for (KeyInfo k : s.keys()) {
-            Rendered r = v.keys.get(k); // equal fields render to equal payloads
-            String payload = r != null ? r.payload() : Json.object(Payloads.key(k));
+            Rendered r = v.rendered(k); // equal fields render to equal payloads
+            String topic = own.next();
+            Out o;
             if (r != null) {
                 before.put(k, r);
+                o = new Out(topic, r.high(), r.low(), () -> Json.object(Payloads.key(k)));
+            } else {
+                o = Out.of(topic, Json.object(Payloads.key(k)));
             }
-            payloads.put(k, payload);
-            out.put(topics.key(s.zone(), k.topicId()), payload);
+            rendered.put(k, o);
+            out.put(topic, o);
         }
         Map<KeyInfo, Long> places = Map.of();
         for (ServerState sv : s.servers()) {
-            out.put(topics.server(s.zone(), sv.server()), Json.object(Payloads.server(s.zone(), sv)));
+            String topic = own.next();
+            out.put(topic, Out.of(topic, Json.object(Payloads.server(s.zone(), sv))));
         }
-        out.put(topics.zoneState(s.zone()), Json.object(Payloads.zoneState(s)));
+        String state = own.next();
+        out.put(state, Out.of(state, Json.object(Payloads.zoneState(s))));
         if (replicate) {
             // last: a standby follows what was published
             places = replica(s, v, before);
-            out.put(topics.replica(s.zone()), v.replica);
+            String topic = own.next();
+            out.put(topic, Out.of(topic, v.replica));
         }
-        Map<KeyInfo, Rendered> keys = new HashMap<>();
-        for (KeyInfo k : s.keys()) {
-            Long at = places.get(k);
-            keys.put(k, new Rendered(payloads.get(k), at == null ? -1 : at));
+        KeyInfo[] keys = s.keys().toArray(new KeyInfo[0]);
+        long[] written = new long[3 * keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            Long at = places.get(keys[i]);
+            Out o = rendered.get(keys[i]);
+            written[3 * i] = o.high();
+            written[3 * i + 1] = o.low();
+            written[3 * i + 2] = at == null ? -1 : at;
         }
         v.keys = keys;
+        v.rendered = written;
+        return out;
+    }
+
+    /** The topics of the zone's own level that {@code s} renders to, in {@link #render}'s order (after the discovery configs). */
+    private List<String> zoneTopics(ZoneState s) {
+        List<String> out = new ArrayList<>(s.keys().size() + s.servers().size() + 2);
+        for (KeyInfo k : s.keys()) {
+            out.add(topics.key(s.zone(), k.topicId()));
+        }
+        for (ServerState sv : s.servers()) {
+            out.add(topics.server(s.zone(), sv.server()));
+        }
+        out.add(topics.zoneState(s.zone()));
+        if (replicate) {
+            out.add(topics.replica(s.zone()));
+        }
         return out;
     }
 

@@ -28,10 +28,14 @@ public final class KeyAnalyzer {
      * keep their {@code firstSeen} and topic; new keys are first seen at {@code now}.
      */
     public static List<KeyInfo> analyze(ZoneSnapshot snapshot, List<KeyInfo> previous, Instant now) {
+        return analyze(snapshot, Zones.display(snapshot.zone()), previous, now);
+    }
+
+    /** {@link #analyze(ZoneSnapshot, List, Instant)} with the zone's payload name given (one copy for the state and its keys). */
+    static List<KeyInfo> analyze(ZoneSnapshot snapshot, String zone, List<KeyInfo> previous, Instant now) {
         Set<String> signsDnskey = signers(snapshot.dnskeySigs());
         Set<String> signsSoa = signers(snapshot.soaSigs());
         Map<String, KeyInfo> before = KeyInfo.byIdentity(previous);
-        String zone = Zones.display(snapshot.zone());
         List<KeyInfo> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (DNSKEYRecord key : snapshot.keys()) {

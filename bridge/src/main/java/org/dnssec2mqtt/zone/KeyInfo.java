@@ -9,8 +9,10 @@ import java.time.Instant;
  *
  * @param identity algorithm and public key: what stays the same when REVOKE changes the tag
  * @param topicId the last topic level under {@code keys/}: the key tag, or the tag with a
- *     suffix when two keys share a tag (see {@link KeyAnalyzer#assignTopics})
- * @param dnskey the record in presentation format, for the key log
+ *     suffix when two keys share a tag (see {@link KeyAnalyzer#assignTopics}); the plain tag is not
+ *     kept but made again when asked
+ * @param dnskey the record in presentation format, for the key log; where it is exactly what the
+ *     key's other fields give ({@link #presentation}), it is not kept but made again when asked
  * @param originalKeytag the tag before REVOKE was set; null unless revoked
  * @param dsSha256 DS RDATA as {@code dnssec-dsfromkey} prints it; null unless an unrevoked SEP key
  * @param cds true when a CDS or CDNSKEY record of the zone points at this key (RFC 7344)
@@ -42,6 +44,56 @@ public record KeyInfo(
         Instant addHolddownUntil,
         Instant revokedAt,
         Instant removeHolddownUntil) {
+
+    /**
+     * Held in place of {@code dnskey} when that is the text {@link #presentation} makes (the key's
+     * data is in {@code identity} already, and the text, ~170 bytes, was the largest part of a key
+     * kept for 100,000 zones), and of {@code topicId} when that is the plain key tag. Compared by
+     * instance; never seen outside ({@link #dnskey()}, {@link #topicId()}).
+     */
+    @SuppressWarnings("StringOperationCanBeSimplified") // a distinct instance on purpose
+    private static final String MADE_AGAIN = new String("");
+
+    public KeyInfo {
+        if (topicId != null && topicId != MADE_AGAIN && topicId.equals(Integer.toString(keytag))) {
+            topicId = MADE_AGAIN;
+        }
+        if (dnskey != null && dnskey != MADE_AGAIN
+                && dnskey.equals(presentation(zone, ttl, flags, algorithm, identity))) {
+            dnskey = MADE_AGAIN;
+        }
+    }
+
+    /** The last topic level under {@code keys/}: the key tag, or as given when it is not just that. */
+    @Override
+    public String topicId() {
+        return topicId == MADE_AGAIN ? Integer.toString(keytag) : topicId;
+    }
+
+    /** The record in presentation format, as given (or as it was, made again from the key's fields). */
+    @Override
+    public String dnskey() {
+        return dnskey == MADE_AGAIN ? presentation(zone, ttl, flags, algorithm, identity) : dnskey;
+    }
+
+    /**
+     * The DNSKEY record's text as dnsjava prints it, from the zone (payload form), TTL, flags,
+     * algorithm and {@code identity} ({@link KeyAnalyzer#identity}: algorithm, then the public key
+     * in Base64), protocol 3 (RFC 4034 §2.1.2); null when these do not make a record.
+     */
+    static String presentation(String zone, long ttl, int flags, int algorithm, String identity) {
+        int colon = identity == null ? -1 : identity.indexOf(':');
+        if (zone == null || colon < 0) {
+            return null;
+        }
+        try {
+            byte[] key = java.util.Base64.getDecoder().decode(identity.substring(colon + 1));
+            return new org.xbill.DNS.DNSKEYRecord(Zones.parse(zone), org.xbill.DNS.DClass.IN, ttl, flags,
+                    org.xbill.DNS.DNSKEYRecord.Protocol.DNSSEC, algorithm, key).toString();
+        } catch (org.xbill.DNS.TextParseException | IllegalArgumentException e) {
+            return null; // not a name or not Base64: the text given is kept as it is
+        }
+    }
 
     /** What the key is for: RFC 4034 §2.1.1 SEP bit, and whether it also signs the zone data. */
     public enum Role { KSK, ZSK, CSK }

@@ -24,8 +24,16 @@ import org.xbill.DNS.RRset;
 public final class Validator {
     /** KeyTrap (CVE-2023-50387): never try more signature checks than this per answer. */
     static final int MAX_CHECKS = 8;
-    /** Verified (signature, key, RRset) triples remembered; about 1 KB each. */
+    /** Verified (signature, key, RRset) triples remembered; about 130 bytes each (see {@link #id}). */
     static final int CACHE_SIZE = 50_000;
+
+    private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e); // every Java has it
+        }
+    });
 
     private final java.util.Map<String, Boolean> verified = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(1024, 0.75f, true) {
@@ -183,17 +191,19 @@ public final class Validator {
 
     /**
      * What a verification's outcome depends on, in canonical wire form (RFC 4034 §6.2: the form
-     * the signature covers): the RRSIG's RDATA, the key's RDATA and each record of the set. Cheaper
-     * to build than text, and equal exactly when the three are.
+     * the signature covers): the RRSIG's RDATA, the key's RDATA and each record of the set, kept as
+     * their SHA-256 (32 characters instead of ~400, so 50,000 remembered checks take ~6 MiB, not
+     * ~25). Equal wire forms give equal ids; different ones the same id only through a SHA-256
+     * collision, which nobody can produce: an answer is never taken as verified unless it was.
      */
-    private static String id(RRSIGRecord sig, DNSKEYRecord key, RRset set) {
+    static String id(RRSIGRecord sig, DNSKEYRecord key, RRset set) {
         org.xbill.DNS.DNSOutput out = new org.xbill.DNS.DNSOutput(512);
         field(out, sig.rdataToWireCanonical());
         field(out, key.rdataToWireCanonical());
         for (org.xbill.DNS.Record r : set.rrs(false)) {
             field(out, r.toWireCanonical());
         }
-        return new String(out.toByteArray(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        return new String(SHA256.get().digest(out.toByteArray()), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** Each part with its length before it, so that parts cannot run into each other. */

@@ -61,7 +61,9 @@ public final class ZoneEvaluator {
     public static Outcome full(ZoneState before, boolean confirmed, Observation obs, Settings settings, Instant now,
                                Validator validator) {
         ZoneSnapshot a = obs.answer();
-        String zone = Zones.display(a.zone());
+        String display = Zones.display(a.zone());
+        // one copy of the name for the state and its keys, the same from check to check (100,000 zones: ~10 MiB)
+        String zone = before != null && display.equals(before.zone()) ? before.zone() : display;
         List<Event> events = new ArrayList<>();
         List<KeyInfo> oldKeys = confirmed ? before.keys() : List.of();
         Validator.Result v = validator.check(a, now);
@@ -85,7 +87,7 @@ public final class ZoneEvaluator {
                                 Event.HIGH));
             }
         } else {
-            keys = mark(KeyAnalyzer.analyze(a, oldKeys, now), a, obs.parentDs());
+            keys = mark(KeyAnalyzer.analyze(a, zone, oldKeys, now), a, obs.parentDs());
             serial = a.serial();
             if (wasBogus) {
                 events.add(Event.of("dnskey_valid", zone, now)

@@ -13,7 +13,7 @@ import org.dnssec2mqtt.cluster.Replica;
 import org.dnssec2mqtt.mqtt.HomeAssistant;
 import org.dnssec2mqtt.mqtt.Json;
 import org.dnssec2mqtt.mqtt.MqttPublisher;
-import org.dnssec2mqtt.mqtt.Outbox;
+import org.dnssec2mqtt.mqtt.ConnectedOutbox;
 import org.dnssec2mqtt.mqtt.Payloads;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.zone.KeyAnalyzer;
@@ -37,31 +37,6 @@ import org.xbill.DNS.SOARecord;
  */
 public final class CheckBench {
     private CheckBench() {}
-
-    /** A connected link that keeps nothing: the publisher's own comparison decides what is sent. */
-    private static final class Discard implements Outbox {
-        long sent;
-
-        @Override
-        public void retain(String topic, String payload) {
-            sent += payload.length();
-        }
-
-        @Override
-        public void send(String topic, String payload) {
-            sent += payload.length();
-        }
-
-        @Override
-        public long session() {
-            return 1;
-        }
-
-        @Override
-        public boolean isConnected() {
-            return true;
-        }
-    }
 
     public static void main(String[] args) throws Exception {
         String provider = CryptoProvider.install(CryptoProvider.Mode.AUTO);
@@ -113,7 +88,9 @@ public final class CheckBench {
                     now.plusSeconds(60L * i), validator).state());
         }
         Topics topics = new Topics("dnssec");
-        Discard out = new Discard();
+        long[] sent = {0};
+        // a connected link that keeps nothing: the publisher's own comparison decides what is sent
+        ConnectedOutbox out = new ConnectedOutbox((t, p) -> sent[0] += p.length(), (t, p) -> sent[0] += p.length());
         MqttPublisher publisher = new MqttPublisher(topics, out,
                 new HomeAssistant("homeassistant", topics, "bench"), true);
         publisher.reconcile(Map.of(), List.of());

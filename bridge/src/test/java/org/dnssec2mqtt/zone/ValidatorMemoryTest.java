@@ -1,6 +1,7 @@
 package org.dnssec2mqtt.zone;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -16,10 +17,7 @@ class ValidatorMemoryTest {
 
     @Test
     void aKeyAddedToARememberedSetIsNotCoveredByItsSignature() {
-        DemoZone z = Signed.zone();
-        z.addKey(true, true);
-        z.addKey(false, true);
-        ZoneSnapshot a = Signed.snapshot(z);
+        ZoneSnapshot a = twoKeys();
         Validator v = new Validator();
         assertEquals("secure", v.check(a, NOW).result());
         // the same signature and key, over a set with one more key (not signed again)
@@ -29,5 +27,28 @@ class ValidatorMemoryTest {
         keys.add(extra);
         assertEquals("bogus", v.check(Signed.withKeys(a, keys), NOW).result());
         assertEquals("secure", v.check(a, NOW).result(), "the signed set still is");
+    }
+
+    /** A KSK and a ZSK, signed. */
+    static ZoneSnapshot twoKeys() {
+        DemoZone z = Signed.zone();
+        z.addKey(true, true);
+        z.addKey(false, true);
+        return Signed.snapshot(z);
+    }
+
+    @Test
+    void aRememberedCheckTakesADigestNotTheWireForm() {
+        ZoneSnapshot a = twoKeys();
+        org.xbill.DNS.RRset set = new org.xbill.DNS.RRset();
+        a.keys().forEach(set::addRR);
+        DNSKEYRecord signer = a.keys().stream().filter(k -> k.getFootprint() == a.dnskeySigs().get(0).getFootprint())
+                .findFirst().orElseThrow();
+        String id = Validator.id(a.dnskeySigs().get(0), signer, set);
+        // the wire form of this RRSIG, key and two-key set is ~400 bytes; 50,000 of them were ~25 MiB
+        assertEquals(32, id.length(), "a SHA-256, whatever the size of the set");
+        org.xbill.DNS.RRset fewer = new org.xbill.DNS.RRset(signer);
+        assertNotEquals(id, Validator.id(a.dnskeySigs().get(0), signer, fewer), "another set, another id");
+        assertEquals(id, Validator.id(a.dnskeySigs().get(0), signer, set), "the same triple, the same id");
     }
 }

@@ -3,6 +3,7 @@ package org.dnssec2mqtt.zone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -51,6 +52,20 @@ class ZoneEvaluatorTest {
         assertEquals("secure", o.state().validation());
         assertEquals("ok", o.state().status(), o.state().problem());
         assertEquals(Signed.SIGNED_AT.plus(Duration.ofDays(30)), o.state().rrsigExpires());
+    }
+
+    @Test
+    void theStateAndItsKeysShareOneCopyOfTheZoneNameFromCheckToCheck() {
+        // issue 11: with 100,000 zones each extra copy of the name is ~5 MiB of heap
+        ZoneState s = first(null).state();
+        for (KeyInfo k : s.keys()) {
+            assertSame(s.zone(), k.zone());
+        }
+        ZoneState again = next(s, Signed.snapshot(zone), null, T0.plusSeconds(60)).state();
+        assertSame(s.zone(), again.zone(), "a later check keeps the name it had");
+        for (KeyInfo k : again.keys()) {
+            assertSame(s.zone(), k.zone());
+        }
     }
 
     @Test

@@ -1,0 +1,190 @@
+package org.dnssec2mqtt.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.ObjectName;
+import org.dnssec2mqtt.config.Config;
+import org.dnssec2mqtt.config.ConfigLoader;
+import org.dnssec2mqtt.config.HostPort;
+import org.dnssec2mqtt.crypto.CryptoProvider;
+import org.dnssec2mqtt.dns.QueryTarget;
+import org.dnssec2mqtt.dns.ZoneFetcher;
+import org.dnssec2mqtt.flow.Checker;
+import org.dnssec2mqtt.flow.TrackedZone;
+import org.dnssec2mqtt.flow.ZoneRegistry;
+import org.dnssec2mqtt.mqtt.ConnectedOutbox;
+import org.dnssec2mqtt.mqtt.MqttPublisher;
+import org.dnssec2mqtt.mqtt.Outbox;
+import org.dnssec2mqtt.mqtt.Topics;
+import org.dnssec2mqtt.support.NsdServer;
+import org.xbill.DNS.Name;
+
+/**
+ * The heap a checked zone keeps, through the code a check runs: {@code BENCH_MEMORY_ZONES}
+ * [20000] zones (the benchmark's signed zones: a KSK and a ZSK, ECDSAP256SHA256) served by a real
+ * NSD on 127.0.0.1, each learned by the {@link ZoneRegistry}, checked once by the {@link Checker}
+ * (the real {@link ZoneFetcher}, the evaluation, its {@code Validator}'s memory of verified
+ * signatures, the rollover timing), its state kept in its {@link TrackedZone} and published by
+ * the {@link MqttPublisher} to an outbox that keeps nothing (the publisher's own view of the
+ * broker is what stays). The default config, as the bench's bridge runs it (no Home Assistant, no
+ * cluster). Heap used after a full GC, before and after, divided by the number of zones; then the
+ * same with the checker, then the publisher dropped, which says who holds what; and the largest
+ * classes of the heap histogram. Run it as the launcher runs the bridge
+ * ({@code -XX:+UseSerialGC}); bounded: one check per zone, loopback only.
+ */
+public final class MemoryBench {
+    private MemoryBench() {}
+
+    /** The stages that keep per-zone memory, wired as Main wires them. */
+    private static final class Stages {
+        ZoneRegistry registry;
+        Checker checker;
+        MqttPublisher publisher;
+        final AtomicLong retained = new AtomicLong();
+        /** Connected, keeps nothing: what stays is what the publisher keeps. */
+        final Outbox out = new ConnectedOutbox((t, p) -> retained.incrementAndGet(), (t, p) -> { });
+    }
+
+    public static void main(String[] args) throws Exception {
+        int count = Integer.parseInt(System.getenv().getOrDefault("BENCH_MEMORY_ZONES", "20000"));
+        String provider = CryptoProvider.install(CryptoProvider.Mode.AUTO);
+        Path work = Files.createTempDirectory("memory-bench");
+        List<Name> warm = BenchZones.names("w", 500);
+        List<Name> names = BenchZones.names("big-", count);
+        List<Name> all = new ArrayList<>(warm);
+        all.addAll(names);
+        Map<Name, Path> files = new BenchZones().write(all, work.resolve("zones"));
+        ExecutorService dnsIo = Executors.newFixedThreadPool(2);
+        ExecutorService workers = Executors.newFixedThreadPool(8);
+        try (NsdServer nsd = new NsdServer(work.resolve("nsd"))) {
+            all.forEach(n -> nsd.zone(n.toString(true), files.get(n)));
+            nsd.start();
+            Path file = work.resolve("bench.properties");
+            Files.writeString(file, "dns.query-port = " + nsd.address().getPort() + "\n"
+                    + "data.dir = " + work.resolve("data") + "\n", StandardCharsets.UTF_8);
+            Config config = ConfigLoader.load(file, Map.of());
+            QueryTarget target = QueryTarget.unsigned(new HostPort("127.0.0.1", nsd.address().getPort()));
+            Stages s = new Stages();
+            Topics topics = new Topics(config.mqttTopicPrefix());
+            s.registry = new ZoneRegistry(config);
+            s.publisher = new MqttPublisher(topics, s.out, null, config.clusterEnabled());
+            s.publisher.reconcile(Map.of(), List.of());
+            s.checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo),
+                    Clock.systemUTC());
+
+            check(s, warm, target, workers); // the code paths loaded and compiled before the baseline
+            long before = usedAfterGc();
+            long t0 = System.nanoTime();
+            check(s, names, target, workers);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            long after = usedAfterGc();
+            List<String> histogram = histogram(15);
+            if (s.registry.known() != all.size()) {
+                throw new IllegalStateException("only " + s.registry.known() + " of " + all.size() + " zones checked");
+            }
+            // who holds it: drop one stage at a time (the registry last: the others refer to its states)
+            s.checker = null;
+            long withoutChecker = usedAfterGc();
+            s.publisher = null;
+            long withoutPublisher = usedAfterGc();
+            List<String> registryHistogram = histogram(25);
+            s.registry = null;
+            long withoutRegistry = usedAfterGc();
+
+            System.out.println("Java " + System.getProperty("java.version") + " " + String.join(" ",
+                    ManagementFactory.getRuntimeMXBean().getInputArguments()) + ", " + provider + "; "
+                    + count + " zones checked once in " + String.format(Locale.ROOT, "%.1f s", seconds)
+                    + " (8 threads, NSD on 127.0.0.1), " + s.retained.get() + " retained publishes");
+            System.out.printf(Locale.ROOT, "heap used after a full GC: %.0f MiB before the zones, %.0f MiB after, of %.0f MiB max%n",
+                    before / 1048576.0, after / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
+            System.out.println();
+            System.out.println("| heap kept per checked zone (after a full GC) | bytes |");
+            System.out.println("|---|---:|");
+            row("everything (heap after − before) ÷ zones", after - before, count);
+            row("  checker (remembered signature checks, signals)", after - withoutChecker, count);
+            row("  publisher (its view of the broker's retained topics)", withoutChecker - withoutPublisher, count);
+            row("  registry (tracked zone, its state: keys, servers, rollover)", withoutPublisher - withoutRegistry, count);
+            System.out.println();
+            print("Largest classes with every stage held (the JVM's GC.class_histogram, top 15):", histogram);
+            print("The registry alone (top 25):", registryHistogram);
+        } finally {
+            workers.shutdownNow();
+            dnsIo.shutdownNow();
+        }
+    }
+
+    private static void print(String title, List<String> lines) {
+        System.out.println(title);
+        System.out.println();
+        System.out.println("```");
+        lines.forEach(System.out::println);
+        System.out.println("```");
+        System.out.println();
+    }
+
+    private static void row(String what, long bytes, int zones) {
+        System.out.printf(Locale.ROOT, "| %s | %.0f |%n", what, (double) bytes / zones);
+    }
+
+    /** One check per zone, as CheckJob runs it: learn, check, confirm, keep the state, publish. */
+    private static void check(Stages s, List<Name> names, QueryTarget target, ExecutorService workers)
+            throws Exception {
+        List<Future<?>> done = new ArrayList<>();
+        int slice = (names.size() + 7) / 8;
+        for (int from = 0; from < names.size(); from += slice) {
+            List<Name> part = names.subList(from, Math.min(names.size(), from + slice));
+            done.add(workers.submit(() -> {
+                for (Name n : part) {
+                    TrackedZone z = s.registry.learn(n, target);
+                    Checker.Found f = s.checker.check(z, false, () -> { });
+                    if (f.state() == null) {
+                        throw new IllegalStateException("zone " + n + " not checked: " + f.error());
+                    }
+                    s.registry.confirm(z);
+                    s.registry.update(z, f.state());
+                    s.publisher.publish(f.state(), f.outcome().events());
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get();
+        }
+    }
+
+    /**
+     * Heap used after full collections: several, with the finalizers and cleaners run in between
+     * (what a native provider's objects and weak references need before their memory is free), the
+     * lowest reading.
+     */
+    @SuppressWarnings("removal") // runFinalization: what waits for the finalizer thread here
+    private static long usedAfterGc() {
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            System.runFinalization();
+            Runtime r = Runtime.getRuntime();
+            best = Math.min(best, r.totalMemory() - r.freeMemory());
+        }
+        return best;
+    }
+
+    /** The first lines of the JVM's own heap histogram (what {@code jcmd <pid> GC.class_histogram} prints). */
+    private static List<String> histogram(int lines) throws Exception {
+        String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        return text.lines().limit(lines + 2).toList();
+    }
+}

@@ -1,0 +1,75 @@
+package org.dnssec2mqtt.zone;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.List;
+import org.dnssec2mqtt.mqtt.Json;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.DNSKEYRecord;
+
+/** A key's presentation text is made again from its fields where it can be, and reads the same everywhere. */
+class KeyInfoTest {
+    static final Instant NOW = Instant.parse("2026-11-22T06:30:00Z");
+
+    static List<KeyInfo> analyzed() throws Exception {
+        List<DNSKEYRecord> records = Fixtures.keys("d1.aa.dnskey");
+        return KeyAnalyzer.analyze(Fixtures.snapshot(records, records.subList(0, 1), List.of()), List.of(), NOW);
+    }
+
+    /** The text the record holds, not what {@link KeyInfo#dnskey()} answers. */
+    static String held(KeyInfo k) throws Exception {
+        return held(k, "dnskey");
+    }
+
+    static String held(KeyInfo k, String component) throws Exception {
+        java.lang.reflect.Field f = KeyInfo.class.getDeclaredField(component);
+        f.setAccessible(true);
+        return (String) f.get(k);
+    }
+
+    @Test
+    void theTextIsNotKeptWhereTheKeysFieldsGiveIt() throws Exception {
+        List<DNSKEYRecord> records = Fixtures.keys("d1.aa.dnskey");
+        for (KeyInfo k : analyzed()) {
+            DNSKEYRecord r = records.stream().filter(x -> x.getFootprint() == k.keytag()).findFirst().orElseThrow();
+            assertEquals(r.toString(), k.dnskey(), "what the key log writes");
+            // issue 11: ~170 bytes a key, a third of what 100,000 zones keep
+            assertEquals("", held(k), "the record keeps no copy of the text");
+            assertEquals(String.valueOf(k.keytag()), k.topicId());
+            assertEquals("", held(k, "topicId"), "nor of the plain tag");
+        }
+        KeyInfo k = analyzed().get(0);
+        KeyInfo suffixed = k.withTopicId(k.keytag() + "-2");
+        assertEquals(k.keytag() + "-2", suffixed.topicId(), "a shared tag's suffix is kept");
+        assertNotEquals(k, suffixed);
+        assertEquals(k, suffixed.withTopicId(String.valueOf(k.keytag())));
+    }
+
+    @Test
+    void aTextTheFieldsDoNotGiveIsKeptAsGiven() throws Exception {
+        KeyInfo k = analyzed().get(0);
+        String upper = k.dnskey().replaceFirst("^d1\\.aa\\.", "D1.aa.");
+        KeyInfo other = new KeyInfo(k.identity(), k.topicId(), upper, k.zone(), k.keytag(), k.flags(), k.role(),
+                k.state(), k.revoked(), k.originalKeytag(), k.algorithm(), k.algorithmName(), k.bits(), k.ttl(),
+                k.dsSha256(), k.dsSha384(), k.firstSeen(), k.cds(), k.dsAtParent(), k.addHolddownUntil(),
+                k.revokedAt(), k.removeHolddownUntil());
+        assertTrue(upper.startsWith("D1.aa."), upper);
+        assertEquals(upper, other.dnskey());
+        assertNotEquals(k, other, "another text, another key record");
+    }
+
+    @Test
+    void theStateFileAndTheReplicaStillCarryTheText() throws Exception {
+        for (KeyInfo k : analyzed()) {
+            String json = Json.GSON.toJson(k);
+            assertTrue(json.contains("\"dnskey\":" + Json.GSON.toJson(k.dnskey())), json);
+            assertTrue(json.contains("\"topicId\":\"" + k.keytag() + "\""), json);
+            KeyInfo back = Json.GSON.fromJson(json, KeyInfo.class);
+            assertEquals(k, back, "read back, equal to the key it was");
+            assertEquals("", held(back));
+        }
+    }
+}
