@@ -10,6 +10,8 @@
 #                           compacted and migrated, one file per zone against the journal (~2 min)
 #   bench/micro.sh check    org.dnssec2mqtt.bench.CheckBench: one periodic check's evaluation and the rendering
 #                           and comparison of its retained topics, 2 and 5 keys (CPU only, ~1.5 min)
+#   bench/micro.sh readback org.dnssec2mqtt.bench.ReadBackBench: the read-back of 50,000 and 200,000 retained
+#                           topics from a local mosquitto after a connect, each reader (needs mosquitto, ~2 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -18,7 +20,8 @@ case "${1:-}" in
     notify) main=org.dnssec2mqtt.bench.NotifyBurstBench ;;
     store) main=org.dnssec2mqtt.bench.StoreBench ;;
     check) main=org.dnssec2mqtt.bench.CheckBench ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check" >&2; exit 2 ;;
+    readback) main=org.dnssec2mqtt.bench.ReadBackBench ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|readback" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile
