@@ -582,7 +582,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             // goes out directly, ahead of the queue: its echo marks the end of the retained replay
             client.publish(topics.bridgeState(), marker.getBytes(StandardCharsets.UTF_8), QOS, true)
                     .waitForCompletion(10_000);
-            if (!awaitEcho(echo)) {
+            if (!awaitEcho(echo, marker.getBytes(StandardCharsets.UTF_8))) {
                 log.warn("mqtt: the broker did not echo {} and sent nothing for {} s (does the bridge's account lack read "
                         + "access to its own topics? see broker-config/); publishing every retained topic",
                         topics.bridgeState(), readBackIdleMs / 1000.0);
@@ -605,15 +605,40 @@ public final class MqttLink implements Outbox, AutoCloseable {
         return new java.util.HashMap<>(found);
     }
 
-    /** Waits for the echo while the replay goes on; false once nothing arrived for {@link #readBackIdleMs}. */
-    private boolean awaitEcho(CountDownLatch echo) throws InterruptedException {
-        long before = 0; // the count starts at 0 with each read-back
-        while (!echo.await(readBackIdleMs, TimeUnit.MILLISECONDS)) {
+    /**
+     * Waits for the echo while the replay goes on; false once nothing arrived for {@link
+     * #readBackIdleMs}. When the replay stops without the echo, the broker dropped it with part
+     * of the replay (mosquitto drops what exceeds a client's queue, {@code max_queued_messages},
+     * 1,000 by default): the marker goes out again, and the topics that did not come back are
+     * published again by the reconcile, as for a broker that lost them.
+     */
+    private boolean awaitEcho(CountDownLatch echo, byte[] marker) throws InterruptedException, MqttException {
+        long step = Math.max(1, readBackIdleMs / 5);
+        long seen = 0; // the count starts at 0 with each read-back
+        long quietSince = System.nanoTime();
+        boolean resent = false;
+        boolean dropped = false;
+        while (!echo.await(step, TimeUnit.MILLISECONDS)) {
             long now = readBackArrived.get();
-            if (now == before) {
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+                resent = false;
+                continue;
+            }
+            if (System.nanoTime() - quietSince >= readBackIdleMs * 1_000_000) {
                 return false;
             }
-            before = now;
+            if (now > 0 && !resent) {
+                client.publish(topics.bridgeState(), marker, QOS, true);
+                resent = true;
+                dropped = true;
+            }
+        }
+        if (dropped) {
+            log.warn("mqtt: the broker dropped part of its retained copy of the bridge's topics (its queue per client "
+                    + "is full: for mosquitto raise max_queued_messages, see broker-config/mosquitto.conf); "
+                    + "publishing every topic it did not send");
         }
         return true;
     }

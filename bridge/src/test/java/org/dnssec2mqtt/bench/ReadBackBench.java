@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.support.MosquittoBroker;
+import org.dnssec2mqtt.support.ReadBackSession;
 import org.dnssec2mqtt.support.RetainedFill;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
@@ -199,24 +200,11 @@ public final class ReadBackBench {
         }).waitForCompletion(10_000);
         Topics topics = new Topics(PREFIX);
         MqttLink link = new MqttLink(new MqttLink.Settings(url, "rb-link", null, null, null, 30), topics);
-        CompletableFuture<Integer> got = new CompletableFuture<>();
-        link.attach(new MqttLink.Session() {
-            @Override
-            public List<String> ownFilters() {
-                return topics.zoneFilters();
-            }
-
-            @Override
-            public void reconcile(Map<String, String> retained) {
-                got.complete(retained.size());
-            }
-
-            @Override
-            public void request(String topic, byte[] payload) {}
-        });
+        CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
+        link.attach(ReadBackSession.of(topics.zoneFilters(), got));
         long t0 = System.nanoTime();
         link.start();
-        int size = got.get(180, TimeUnit.SECONDS);
+        int size = got.get(180, TimeUnit.SECONDS).size();
         double ms = (System.nanoTime() - t0) / 1e6;
         double onlineMs = (online.get(10, TimeUnit.SECONDS) - t0) / 1e6;
         link.close();
