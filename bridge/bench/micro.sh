@@ -13,6 +13,8 @@
 #   bench/micro.sh memory   org.dnssec2mqtt.bench.MemoryBench: heap kept per checked zone, BENCH_MEMORY_ZONES
 #                           [20000] zones from NSD on 127.0.0.1 checked once, in the launcher's JVM options
 #                           (BENCH_MEMORY_JVM_OPTS replaces them; ~1 min)
+#   bench/micro.sh readback org.dnssec2mqtt.bench.ReadBackBench: the read-back of 50,000 and 200,000 retained
+#                           topics from a local mosquitto after a connect, each reader (needs mosquitto, ~2 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -23,7 +25,8 @@ case "${1:-}" in
     check) main=org.dnssec2mqtt.bench.CheckBench ;;
     memory) main=org.dnssec2mqtt.bench.MemoryBench
         opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}" ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory" >&2; exit 2 ;;
+    readback) main=org.dnssec2mqtt.bench.ReadBackBench ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory|readback" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile

@@ -189,7 +189,7 @@ public final class StoreBench {
      * standby KSKs, RSA among them), or ({@code typical}) a KSK and a ZSK, as the zones of the
      * end-to-end benchmark have.
      */
-    private static List<ZoneState> states(int n, long serial, boolean typical) throws Exception {
+    static List<ZoneState> states(int n, long serial, boolean typical) throws Exception {
         var keys = Fixtures.keys("d1.aa.dnskey");
         if (typical) {
             keys = List.of(Fixtures.key(keys, 41542), Fixtures.key(keys, 8510)); // Ed25519 KSK, P-256 ZSK
