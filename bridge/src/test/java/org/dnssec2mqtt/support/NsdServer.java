@@ -193,18 +193,30 @@ public final class NsdServer implements AutoCloseable {
                 + "; got " + seen + "\n" + log());
     }
 
-    /** Queries NSD over TCP with EDNS and the DO bit (so RRSIGs come along). */
+    /**
+     * Queries NSD over TCP with EDNS and the DO bit (so RRSIGs come along). Right after a reload
+     * NSD's old server process resets the TCP connections it still accepts (see the bridge's
+     * ZoneFetcherNsdReloadIT): a reset is asked again, up to five times, 50 ms apart.
+     */
     public Message query(String name, int type) {
-        try {
-            SimpleResolver resolver = new SimpleResolver(address());
-            resolver.setTCP(true);
-            resolver.setTimeout(Duration.ofSeconds(3));
-            resolver.setEDNS(0, 4096, ExtendedFlags.DO, List.of());
-            Message query = Message.newQuery(Record.newRecord(Name.fromString(name, Name.root), type, 1));
-            return resolver.send(query);
-        } catch (IOException e) {
-            throw new UncheckedIOException("query " + name + "/" + Type.string(type) + " to " + address(), e);
+        IOException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                SimpleResolver resolver = new SimpleResolver(address());
+                resolver.setTCP(true);
+                resolver.setTimeout(Duration.ofSeconds(3));
+                resolver.setEDNS(0, 4096, ExtendedFlags.DO, List.of());
+                Message query = Message.newQuery(Record.newRecord(Name.fromString(name, Name.root), type, 1));
+                return resolver.send(query);
+            } catch (java.net.SocketException | java.io.EOFException e) {
+                last = e; // reset or closed by the old process of a reload
+                pause();
+            } catch (IOException e) {
+                last = e;
+                break;
+            }
         }
+        throw new UncheckedIOException("query " + name + "/" + Type.string(type) + " to " + address(), last);
     }
 
     /** NSD's log file and console output so far. */
