@@ -572,7 +572,9 @@ public final class Bench {
     private Storm storm(Subscriber sub, Notifier notifier, String prefix, int count, int settleSeconds, Path log) throws Exception {
         String zoneKey = prefix + "/" + STORM_ZONE.toString(true);
         if (prefix.equals(PREFIX)) {
-            await(sub.eventFuture(zoneKey), 30, "the storm zone's start-up check", log);
+            // its keys, retained: its start-up check's event may have gone out before the
+            // subscriber's subscription reached the embedded broker (events are not retained)
+            await(sub.keyFuture(zoneKey), 30, "the storm zone's start-up check", log);
             awaitQuiet(sub, null, 2);
         }
         String keysTopic = zoneKey + "/keys/";

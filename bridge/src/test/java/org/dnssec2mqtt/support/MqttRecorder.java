@@ -117,12 +117,21 @@ public final class MqttRecorder implements AutoCloseable {
                     }
                 } catch (MqttException e) {
                     // Moquette 0.17 now and then drops a connection that arrives while it is still
-                    // settling in; a refused login is not retried
-                    if (e.getReasonCode() != MqttException.REASON_CODE_CONNECTION_LOST || attempt == 3) {
+                    // settling in (the subscribe then meets Paho still tearing it down: "currently
+                    // disconnecting"); a refused login is not retried
+                    boolean dropped = e.getReasonCode() == MqttException.REASON_CODE_CONNECTION_LOST
+                            || e.getReasonCode() == MqttException.REASON_CODE_CLIENT_DISCONNECTING;
+                    if (!dropped || attempt == 5) {
                         throw e;
                     }
                     if (client.isConnected()) {
                         client.disconnect();
+                    }
+                    try {
+                        Thread.sleep(100L * attempt); // back-off before the next attempt, while Paho's teardown ends
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
                     }
                 }
             }
