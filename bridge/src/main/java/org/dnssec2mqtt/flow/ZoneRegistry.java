@@ -29,11 +29,20 @@ public final class ZoneRegistry {
      */
     public static final int MAX_UNCONFIRMED = 150_000;
 
+    /**
+     * Distinct NOTIFY sources whose target is shared. Thousands of zones come from one primary, so
+     * each source has one target object (its address and its text), not one per zone (~100 bytes a
+     * zone). Past this many (a NOTIFY source per zone?) the map starts again: zones that took a
+     * target keep it, later ones share anew, and the map never holds more than this.
+     */
+    static final int MAX_SHARED_TARGETS = 1024;
+
     private final Config config;
     private final Map<Name, TrackedZone> zones = new ConcurrentHashMap<>();
     private final AtomicInteger unconfirmed = new AtomicInteger();
     private final AtomicLong learned = new AtomicLong();
     private final AtomicLong forgotten = new AtomicLong();
+    private final Map<QueryTarget, QueryTarget> targets = new ConcurrentHashMap<>();
 
     public ZoneRegistry(Config config) {
         this.config = config;
@@ -121,8 +130,8 @@ public final class ZoneRegistry {
                 learned.incrementAndGet();
             }
         }
-        if (!z.configured && from != null) {
-            z.learnedFrom = from;
+        if (!z.configured && from != null && !from.equals(z.learnedFrom)) {
+            z.learnedFrom = shared(from);
         }
         return z;
     }
@@ -179,10 +188,23 @@ public final class ZoneRegistry {
         return unconfirmed.get();
     }
 
+    /** The one target object held for {@code t}'s source (equal targets, one object). */
+    private QueryTarget shared(QueryTarget t) {
+        QueryTarget known = targets.get(t);
+        if (known != null) {
+            return known;
+        }
+        if (targets.size() >= MAX_SHARED_TARGETS) {
+            targets.clear();
+        }
+        known = targets.putIfAbsent(t, t);
+        return known == null ? t : known;
+    }
+
     /** Where a learned zone is asked: that host at dns.query-port; null when unusable. */
     QueryTarget learnedTarget(String server) {
         try {
-            return QueryTarget.unsigned(HostPort.parse(server, config.dnsQueryPort()));
+            return shared(QueryTarget.unsigned(HostPort.parse(server, config.dnsQueryPort())));
         } catch (IllegalArgumentException e) {
             return null;
         }

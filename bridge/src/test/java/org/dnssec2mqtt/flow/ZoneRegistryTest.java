@@ -3,6 +3,7 @@ package org.dnssec2mqtt.flow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.nio.file.Path;
 import org.dnssec2mqtt.config.HostPort;
@@ -59,5 +60,36 @@ class ZoneRegistryTest {
         r.remove(second);
         assertNotNull(r.learn(zone("more", 3), PRIMARY), "room after a zone was forgotten");
         assertEquals(ZoneRegistry.MAX_UNCONFIRMED, r.unconfirmed());
+    }
+
+    /** A NOTIFY's target as the listener makes it: its own objects, the sender's address text made afresh. */
+    static QueryTarget notifyFrom(String ip) {
+        return QueryTarget.unsigned(new HostPort(new String(ip), 53));
+    }
+
+    /** Issue 11: thousands of zones NOTIFYed by one primary hold one target, not one each. */
+    @Test
+    void zonesLearnedFromOneSourceShareItsTarget() {
+        ZoneRegistry r = registry();
+        TrackedZone a = r.learn(zone("a", 0), notifyFrom("192.0.2.1"));
+        TrackedZone b = r.learn(zone("b", 0), notifyFrom("192.0.2.1"));
+        TrackedZone other = r.learn(zone("c", 0), notifyFrom("192.0.2.2"));
+        assertEquals(notifyFrom("192.0.2.1"), a.learnedFrom);
+        assertSame(a.learnedFrom, b.learnedFrom, "two zones from one source hold one target");
+        assertEquals(notifyFrom("192.0.2.2"), other.learnedFrom, "another source, its own target");
+        TrackedZone adopted = r.adopt(zone("d", 0), "192.0.2.1:53", java.util.List.of());
+        assertSame(a.learnedFrom, adopted.learnedFrom, "a zone found on the broker shares it too");
+        r.learn(zone("a", 0), notifyFrom("192.0.2.2"));
+        assertSame(other.learnedFrom, a.learnedFrom, "a zone whose primary changed shares the new one's");
+
+        // more distinct sources than are remembered: each zone still gets its own source, and sharing goes on
+        for (int i = 0; i < ZoneRegistry.MAX_SHARED_TARGETS * 3; i++) {
+            String ip = "10.0." + (i / 250) + "." + (i % 250 + 1);
+            TrackedZone z = r.learn(zone("many", i), notifyFrom(ip));
+            assertEquals(notifyFrom(ip), z.learnedFrom);
+        }
+        TrackedZone e = r.learn(zone("e", 0), notifyFrom("192.0.2.9"));
+        TrackedZone f = r.learn(zone("f", 0), notifyFrom("192.0.2.9"));
+        assertSame(e.learnedFrom, f.learnedFrom, "still shared after the map started again");
     }
 }
