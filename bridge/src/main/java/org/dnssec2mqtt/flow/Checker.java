@@ -116,7 +116,9 @@ public class Checker {
     /**
      * A server announced {@code serial} for {@code z} (a NOTIFY): when it is newer than the known
      * one, the next check skips the SOA-only look (the serial did move) and asks over UDP
-     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded).
+     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded). When the SOA it gets is
+     * that serial, a key change it shows needs no second look ({@link #looksTorn}): a torn read
+     * pairs an older SOA with the new keys.
      */
     public void announced(TrackedZone z, long serial) {
         announced.merge(z, serial, (a, b) -> Serials.newer(b, a) ? b : a);
@@ -143,7 +145,7 @@ public class Checker {
             }
         }
         dnskeyFetched.run();
-        return full(z, targets, false, justChanged);
+        return full(z, targets, false, justChanged ? said : null);
     }
 
     /** SOA of every server; null when a serial moved (a full check is due). */
@@ -182,9 +184,10 @@ public class Checker {
      *
      * @param again this is the second fetch of a check whose first one looked torn
      *     ({@link #looksTorn}): its answer is believed
-     * @param justChanged a server announced a newer serial: asked over UDP
+     * @param announced the newer serial a server announced (asked over UDP then); null for none
      */
-    private Found full(TrackedZone z, List<QueryTarget> targets, boolean again, boolean justChanged) {
+    private Found full(TrackedZone z, List<QueryTarget> targets, boolean again, Long announced) {
+        boolean justChanged = announced != null;
         Config.ZoneConfig zc = config.zones().get(z.name);
         if (zc != null && zc.useNs()) {
             refreshNameServers(z, targets.get(0));
@@ -250,10 +253,11 @@ public class Checker {
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
         if (!again && before != null && looksTorn(before.keys(), o.state().keys())
+                && !(justChanged && best.serial() == announced) // the SOA is the announced version: not an old one
                 && !sameSoaAgain(z, best, targets, justChanged)) {
             log.debug("check: zone={} a key's role or state changed and the SOA moved meanwhile; asking again"
                     + " before believing it", z.display);
-            return full(z, targets, true, justChanged);
+            return full(z, targets, true, announced);
         }
         if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
             // a learned zone whose first answer does not validate is not worth knowing yet
