@@ -66,12 +66,7 @@ public final class ZoneFetcher {
 
     /** The zone's SOA at {@code server}, with the RRSIGs over it. */
     public SoaAnswer soa(Name zone, QueryTarget server) throws DnsQueryException {
-        return soa(zone, server, false);
-    }
-
-    /** The same; {@code justChanged}: over UDP, as {@link #fetchJustChanged}. */
-    public SoaAnswer soa(Name zone, QueryTarget server, boolean justChanged) throws DnsQueryException {
-        Message answer = receive(send(zone, Type.SOA, server, false, tcp && !justChanged));
+        Message answer = query(zone, Type.SOA, server);
         return new SoaAnswer(soa(zone, server, answer), sigs(answer, zone, Type.SOA));
     }
 

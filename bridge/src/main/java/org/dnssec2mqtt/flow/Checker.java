@@ -116,9 +116,7 @@ public class Checker {
     /**
      * A server announced {@code serial} for {@code z} (a NOTIFY): when it is newer than the known
      * one, the next check skips the SOA-only look (the serial did move) and asks over UDP
-     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded). When the SOA it gets is
-     * that serial, a key change it shows needs no second look ({@link #looksTorn}): a torn read
-     * pairs an older SOA with the new keys.
+     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded).
      */
     public void announced(TrackedZone z, long serial) {
         announced.merge(z, serial, (a, b) -> Serials.newer(b, a) ? b : a);
@@ -253,10 +251,9 @@ public class Checker {
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
         if (!again && before != null && looksTorn(before.keys(), o.state().keys())
-                && !(justChanged && best.serial() == announced) // the SOA is the announced version: not an old one
-                && !sameSoaAgain(z, best, targets, justChanged)) {
-            log.debug("check: zone={} a key's role or state changed and the SOA moved meanwhile; asking again"
-                    + " before believing it", z.display);
+                && !sameAnswersAgain(z, best, targets, justChanged)) {
+            log.debug("check: zone={} a key's role or state changed and the server's answers moved meanwhile;"
+                    + " asking again before believing it", z.display);
             return full(z, targets, true, announced);
         }
         if ("bogus".equals(o.state().validation()) && !z.confirmed && !z.configured) {
@@ -269,19 +266,21 @@ public class Checker {
     }
 
     /**
-     * The second look at a check that {@link #looksTorn}: the SOA of the answer believed, asked
-     * once more of the same server. The same serial with the same signatures means the answers
-     * came from one version of the zone (a torn read pairs an old SOA with a new DNSKEY RRset, and
-     * the old version is gone once the new one answers): the first answer stands, one query
-     * instead of a whole check again.
+     * The second look at a check that {@link #looksTorn}: the server of the answer believed asked
+     * once more (its four queries at once, nothing else: no other server, no NS refresh, no parent
+     * DS query). The same SOA and DNSKEY RRsets with the same signatures mean both came from one
+     * version of the zone, whichever way a tear would pair an old and a new answer: the first
+     * answer stands.
      */
-    private boolean sameSoaAgain(TrackedZone z, ZoneSnapshot best, List<QueryTarget> targets, boolean justChanged) {
+    private boolean sameAnswersAgain(TrackedZone z, ZoneSnapshot best, List<QueryTarget> targets, boolean justChanged) {
         for (QueryTarget t : targets) {
             if (t.toString().equals(best.server())) {
                 try {
-                    ZoneFetcher.SoaAnswer again = fetcher.soa(z.name, t, justChanged);
-                    return again.soa().getSerial() == best.serial()
-                            && new java.util.HashSet<>(again.sigs()).equals(new java.util.HashSet<>(best.soaSigs()));
+                    ZoneSnapshot again = justChanged ? fetcher.fetchJustChanged(z.name, t) : fetcher.fetch(z.name, t);
+                    return again.serial() == best.serial()
+                            && new java.util.HashSet<>(again.soaSigs()).equals(new java.util.HashSet<>(best.soaSigs()))
+                            && rdata(again).equals(rdata(best))
+                            && new java.util.HashSet<>(again.dnskeySigs()).equals(new java.util.HashSet<>(best.dnskeySigs()));
                 } catch (DnsQueryException e) {
                     return false;
                 }
