@@ -9,7 +9,7 @@
 # BENCH_NAIVE_BURST [1000], BENCH_NAIVE_STORM_SECONDS [15], BENCH_BURST_SECONDS [120],
 # BENCH_RESTART [true], BENCH_SHUTDOWN_RUNS [5] (SIGTERM → exit, median), BENCH_100K [0]: that many
 # more zones NOTIFYed at once on mosquitto, then `recheck *` (100000 adds about 8 minutes on 2 cores
-# and needs BENCH_BRIDGE_JVM_OPTS=-Xmx768m: the launcher's 256 MiB heap runs out during that burst). Profiling only: BENCH_BRIDGE_JVM_OPTS (e.g. -XX:StartFlightRecording=...);
+# and wants BENCH_BRIDGE_JVM_OPTS=-Xmx768m: the launcher's 256 MiB heap holds 100,000 zones only at its edge). Profiling only: BENCH_BRIDGE_JVM_OPTS (e.g. -XX:StartFlightRecording=...);
 # BENCH_DNS_TRANSPORT=udp|tcp sets the bridge's dns.transport (default: the bridge's default).
 # BENCH_KEEP=1 keeps the bridge logs and data in the temporary directory it prints.
 set -euo pipefail
