@@ -181,42 +181,38 @@ public final class Main {
             this.dnsIo = dnsIo;
         }
 
+        /** Closes {@code part} (if there is one), with how long it took at DEBUG: where a slow stop spends its time. */
+        private static void stopping(String what, AutoCloseable part) {
+            if (part == null) {
+                return;
+            }
+            long t0 = System.nanoTime();
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("stopping {}: {}", what, e.getMessage());
+            }
+            log.debug("stopped {} in {} ms", what, (System.nanoTime() - t0) / 1_000_000);
+        }
+
         /** Triggers stop, checks in flight end, pending states reach the disk, then offline and the broker. */
         @Override
         public void close() {
-            if (listener != null) {
-                listener.close();
-            }
-            if (knot != null) {
-                knot.close();
-            }
-            if (metrics != null) {
-                metrics.close();
-            }
-            if (bridge != null) {
-                bridge.close();
-            }
-            if (writer != null) {
-                writer.close();
-            }
-            if (mqtt != null) {
-                mqtt.close(); // the active node: offline on the bridge state first, then the node goes
-            }
-            if (membership != null) {
-                membership.close();
-            }
+            stopping("the NOTIFY listener", listener);
+            stopping("the Knot D-Bus listener", knot);
+            stopping("the metrics server", metrics);
+            stopping("the checks", bridge);
+            stopping("the state writer", writer);
+            stopping("the MQTT connection", mqtt); // the active node: offline on the bridge state first, then the node goes
+            stopping("the cluster connection", membership);
             if (dnsIo != null) {
                 dnsIo.shutdownNow();
             }
             if ("false".equals(System.getProperty("dnsjava.nio.register_shutdown_hook"))) {
                 org.xbill.DNS.NioClient.close(); // its hook is off: the selector thread stops here
             }
-            if (broker != null) {
-                broker.close();
-            }
-            if (lock != null) {
-                lock.close();
-            }
+            stopping("the embedded broker", broker);
+            stopping("the data directory lock", lock);
             log.info("stopped");
         }
     }
