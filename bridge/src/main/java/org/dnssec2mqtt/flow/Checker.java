@@ -116,7 +116,11 @@ public class Checker {
     /**
      * A server announced {@code serial} for {@code z} (a NOTIFY): when it is newer than the known
      * one, the next check skips the SOA-only look (the serial did move) and asks over UDP
-     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded).
+     * ({@link ZoneFetcher#fetchJustChanged}: the server has just reloaded). When the SOA answered
+     * is that serial, a change the check finds needs no second look ({@link #looksTorn}): a tear
+     * with an older SOA is ruled out by the serial, and one with an older DNSKEY answer cannot
+     * make a change up (which keys exist and which sign the DNSKEY RRset come from that answer,
+     * unchanged then; which sign the SOA comes from the SOA, the announced version).
      */
     public void announced(TrackedZone z, long serial) {
         announced.merge(z, serial, (a, b) -> Serials.newer(b, a) ? b : a);
@@ -251,6 +255,7 @@ public class Checker {
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
                 new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
         if (!again && before != null && looksTorn(before.keys(), o.state().keys())
+                && !(justChanged && best.serial() == announced)
                 && !sameAnswersAgain(z, best, targets, justChanged)) {
             log.debug("check: zone={} a key's role or state changed and the server's answers moved meanwhile;"
                     + " asking again before believing it", z.display);
