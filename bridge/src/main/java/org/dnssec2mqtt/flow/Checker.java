@@ -200,7 +200,7 @@ public class Checker {
         DnsQueryException lastError = null;
         for (QueryTarget t : targets) {
             try {
-                ZoneSnapshot snap = justChanged ? fetcher.fetchJustChanged(z.name, t) : fetcher.fetch(z.name, t);
+                ZoneSnapshot snap = fetch(z, t, justChanged);
                 answers.add(snap);
                 byTarget.add(snap);
             } catch (DnsQueryException e) {
@@ -270,6 +270,11 @@ public class Checker {
                 parentDs == null || bogus ? null : parentDs.records());
     }
 
+    /** One server's answers; {@code justChanged}: it has just announced a newer serial (asked over UDP). */
+    private ZoneSnapshot fetch(TrackedZone z, QueryTarget t, boolean justChanged) throws DnsQueryException {
+        return justChanged ? fetcher.fetchJustChanged(z.name, t) : fetcher.fetch(z.name, t);
+    }
+
     /**
      * The second look at a check that {@link #looksTorn}: the server of the answer believed asked
      * once more (its four queries at once, nothing else: no other server, no NS refresh, no parent
@@ -281,7 +286,7 @@ public class Checker {
         for (QueryTarget t : targets) {
             if (t.toString().equals(best.server())) {
                 try {
-                    ZoneSnapshot again = justChanged ? fetcher.fetchJustChanged(z.name, t) : fetcher.fetch(z.name, t);
+                    ZoneSnapshot again = fetch(z, t, justChanged);
                     return again.serial() == best.serial()
                             && new java.util.HashSet<>(again.soaSigs()).equals(new java.util.HashSet<>(best.soaSigs()))
                             && rdata(again).equals(rdata(best))

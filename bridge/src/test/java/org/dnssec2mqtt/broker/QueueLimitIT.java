@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.dnssec2mqtt.mqtt.MqttLink;
-import org.dnssec2mqtt.mqtt.Topics;
 import org.dnssec2mqtt.support.MosquittoBroker;
 import org.dnssec2mqtt.support.ReadBackSession;
 import org.dnssec2mqtt.support.RetainedFill;
@@ -31,17 +28,9 @@ class QueueLimitIT {
                 .stream().filter(l -> l.startsWith("max_queued_messages ")).findFirst().orElse("");
         try (MosquittoBroker broker = MosquittoBroker.start("allow_anonymous true\n" + limit + "\n", Map.of())) {
             RetainedFill.publish(broker.url(), TOPICS, i -> "q/z" + i + ".example/state", i -> "{\"n\":" + i + "}");
-            Topics topics = new Topics("q");
-            MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "q-link", null, null, null, 30), topics);
-            CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-            link.attach(ReadBackSession.of(topics.zoneFilters(), got));
-            link.start();
-            try {
-                assertEquals(TOPICS, got.get(60, TimeUnit.SECONDS).size(),
-                        "retained topics read back with '" + limit + "' (broker-config/mosquitto.conf)");
-            } finally {
-                link.close();
-            }
+            assertEquals(TOPICS, ReadBackSession.readBack(broker.url(), "q", "q-link", link -> { },
+                    Duration.ofSeconds(60)).size(),
+                    "retained topics read back with '" + limit + "' (broker-config/mosquitto.conf)");
         }
     }
 }

@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.dnssec2mqtt.broker.EmbeddedBroker;
 import org.dnssec2mqtt.support.FreePorts;
 import org.dnssec2mqtt.support.MosquittoBroker;
@@ -35,22 +34,15 @@ class MqttLinkReadBackIT {
     void aReadBackLongerThanTheIdleBoundIsReadToTheEnd() throws Exception {
         try (MosquittoBroker broker = MosquittoBroker.start("allow_anonymous true\nmax_queued_messages 0\n", Map.of())) {
             fill(broker.url(), TOPICS);
-            Topics topics = new Topics("rb");
-            MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "rb-link", null, null, null, 30), topics);
-            link.readBackIdle(IDLE_MS);
-            CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-            link.attach(ReadBackSession.of(topics.zoneFilters(), got));
-            long t0 = System.nanoTime();
-            link.start();
-            try {
-                Map<String, String> retained = got.get(60, TimeUnit.SECONDS);
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                assertTrue(ms > IDLE_MS, "the read-back took " + ms + " ms: too short to test the bound");
-                assertEquals(TOPICS, retained.size(), "topics read back in " + ms + " ms");
-                assertEquals(payload(TOPICS - 1), retained.get(topic(TOPICS - 1)));
-            } finally {
-                link.close();
-            }
+            long[] t0 = new long[1];
+            Map<String, String> retained = ReadBackSession.readBack(broker.url(), "rb", "rb-link", link -> {
+                link.readBackIdle(IDLE_MS);
+                t0[0] = System.nanoTime(); // the link starts right after
+            }, Duration.ofSeconds(60));
+            long ms = (System.nanoTime() - t0[0]) / 1_000_000;
+            assertTrue(ms > IDLE_MS, "the read-back took " + ms + " ms: too short to test the bound");
+            assertEquals(TOPICS, retained.size(), "topics read back in " + ms + " ms");
+            assertEquals(payload(TOPICS - 1), retained.get(topic(TOPICS - 1)));
         }
     }
 
@@ -61,19 +53,11 @@ class MqttLinkReadBackIT {
         broker.start();
         try {
             fill(broker.url(), n);
-            Topics topics = new Topics("rb");
-            MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "rb-link", null, null, null, 30), topics);
-            CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-            link.attach(ReadBackSession.of(topics.zoneFilters(), got));
-            link.start();
-            try {
-                Map<String, String> retained = got.get(60, TimeUnit.SECONDS);
-                assertEquals(n, retained.size(), "topics read back");
-                for (int i : new int[] {0, 1, 2, n - 3, n - 2, n - 1}) {
-                    assertEquals(payload(i), retained.get(topic(i)), topic(i)); // each of the three filters
-                }
-            } finally {
-                link.close();
+            Map<String, String> retained = ReadBackSession.readBack(broker.url(), "rb", "rb-link", link -> { },
+                    Duration.ofSeconds(60));
+            assertEquals(n, retained.size(), "topics read back");
+            for (int i : new int[] {0, 1, 2, n - 3, n - 2, n - 1}) {
+                assertEquals(payload(i), retained.get(topic(i)), topic(i)); // each of the three filters
             }
         } finally {
             broker.close();
@@ -87,19 +71,10 @@ class MqttLinkReadBackIT {
         int n = 5_000;
         try (MosquittoBroker broker = MosquittoBroker.start("allow_anonymous true\n", Map.of())) {
             RetainedFill.publish(broker.url(), n, i -> "rb/z" + i + ".example/state", i -> "{\"n\":" + i + "}");
-            Topics topics = new Topics("rb");
-            MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "rb-link", null, null, null, 30), topics);
-            link.readBackIdle(3_000);
-            CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-            link.attach(ReadBackSession.of(topics.zoneFilters(), got));
-            link.start();
-            try {
-                Map<String, String> retained = got.get(30, TimeUnit.SECONDS);
-                // what came is kept (the reconcile publishes the rest again), not thrown away after the idle bound
-                assertTrue(retained.size() >= 1000 && retained.size() < n, retained.size() + " topics read back");
-            } finally {
-                link.close();
-            }
+            Map<String, String> retained = ReadBackSession.readBack(broker.url(), "rb", "rb-link",
+                    link -> link.readBackIdle(3_000), Duration.ofSeconds(30));
+            // what came is kept (the reconcile publishes the rest again), not thrown away after the idle bound
+            assertTrue(retained.size() >= 1000 && retained.size() < n, retained.size() + " topics read back");
         }
     }
 
@@ -109,17 +84,8 @@ class MqttLinkReadBackIT {
         // (ACL lines before any "user" line are for anonymous clients)
         try (MosquittoBroker broker = MosquittoBroker.start("allow_anonymous true\nacl_file ${dir}/acl\n",
                 Map.of("acl", "topic write rb/#\n"))) {
-            Topics topics = new Topics("rb");
-            MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "rb-link", null, null, null, 30), topics);
-            link.readBackIdle(IDLE_MS);
-            CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-            link.attach(ReadBackSession.of(topics.zoneFilters(), got));
-            link.start();
-            try {
-                assertEquals(Map.of(), got.get(30, TimeUnit.SECONDS), "nothing read back");
-            } finally {
-                link.close();
-            }
+            assertEquals(Map.of(), ReadBackSession.readBack(broker.url(), "rb", "rb-link",
+                    link -> link.readBackIdle(IDLE_MS), Duration.ofSeconds(30)), "nothing read back");
         }
     }
 
