@@ -15,6 +15,8 @@
 #                           (BENCH_MEMORY_JVM_OPTS replaces them; ~1 min)
 #   bench/micro.sh readback org.dnssec2mqtt.bench.ReadBackBench: the read-back of 50,000 and 200,000 retained
 #                           topics from a local mosquitto after a connect, each reader (needs mosquitto, ~2 min)
+#   bench/micro.sh wake     org.dnssec2mqtt.bench.WakeBench: what one thread hand-off and one loopback UDP wake-up
+#                           cost after an idle spell and back to back (the floor under the NOTIFY → key path, ~1 min)
 # JAVA=/path/to/java picks the JVM that runs it.
 set -euo pipefail
 case "${1:-}" in
@@ -26,7 +28,9 @@ case "${1:-}" in
     memory) main=org.dnssec2mqtt.bench.MemoryBench
         opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}" ;;
     readback) main=org.dnssec2mqtt.bench.ReadBackBench ;;
-    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory|readback" >&2; exit 2 ;;
+    wake) main=org.dnssec2mqtt.bench.WakeBench
+        opts="-XX:TieredStopAtLevel=1" ;;
+    *) echo "usage: bench/micro.sh crypto|fetch|notify|store|check|memory|readback|wake" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/../.."
 mvn -B -q test-compile

@@ -46,7 +46,10 @@ import org.slf4j.LoggerFactory;
  * connection (at most {@code maxConnections} at once, at most a quarter of them from one source
  * address), and one dispatcher. The reader and connection threads parse and answer at once, and
  * only after the reply is sent put each accepted request into its source's queue; the dispatcher takes one request from each
- * non-empty queue in turn (round robin) and hands it to the sink. So a flood from one address
+ * non-empty queue in turn (round robin) and hands it to the sink. When every queue is empty and
+ * no sink call is under way, the thread that read the request hands it to the sink itself: on a
+ * quiet listener the dispatcher's wake-up is a hop on the NOTIFY → first key path (~90 µs after
+ * an idle spell on the 2-core machine, bench {@code micro.sh wake}); one sink call at a time either way. So a flood from one address
  * delays another address's NOTIFY by at most one sink call per flooding source, not by the whole
  * flood (contract: fairness over dropping). A source's queue holds {@value #DEFAULT_MAX_QUEUED_PER_SOURCE}
  * requests, far above a primary's legitimate burst; only beyond that are requests dropped, counted
@@ -97,6 +100,8 @@ public final class NotifyListener implements AutoCloseable {
     /** Per-source queues of accepted requests; {@code ready} lists the sources with work, in turn. */
     private final Map<InetAddress, ArrayDeque<NotifyRequest>> queues = new HashMap<>();
     private final ArrayDeque<InetAddress> ready = new ArrayDeque<>();
+    /** A thread is in a sink call (guarded by {@code queues}): the sink is called by one thread at a time. */
+    private boolean sinkBusy;
     private final Map<InetAddress, Integer> connectionsBySource = new ConcurrentHashMap<>();
     private final AtomicLong lastDropLog = new AtomicLong(Long.MIN_VALUE);
     private Thread dispatcher;
@@ -295,7 +300,7 @@ public final class NotifyListener implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 log.debug("notify source={} proto=udp reply failed: {}", from.getAddress().getHostAddress(), e.toString());
             } finally {
-                enqueue(outcome.accepted()); // after the reply: the sink's backlog never delays it
+                hand(outcome.accepted()); // after the reply: the sink's backlog never delays it
             }
         }
     }
@@ -377,7 +382,7 @@ public final class NotifyListener implements AutoCloseable {
                         out.flush();
                     }
                 } finally {
-                    enqueue(outcome.accepted()); // after the reply, as over UDP
+                    hand(outcome.accepted()); // after the reply, as over UDP
                 }
             }
         } catch (SocketTimeoutException e) {
@@ -475,27 +480,56 @@ public final class NotifyListener implements AutoCloseable {
     }
 
     /**
-     * Puts an accepted request (null: none) into its source's queue (O(1)); drops only beyond
-     * the generous cap.
+     * An accepted request (null: none) to the sink: at once on this thread when nothing waits and
+     * no sink call is under way, else into its source's queue for the dispatcher.
      */
-    private void enqueue(NotifyRequest request) {
+    private void hand(NotifyRequest request) {
         if (request == null) {
             return;
         }
-        InetAddress source = request.source();
         synchronized (queues) {
-            ArrayDeque<NotifyRequest> q = queues.get(source);
-            if (q == null) {
-                q = new ArrayDeque<>();
-                queues.put(source, q);
-                ready.addLast(source);
-                queues.notifyAll();
-            }
-            if (q.size() < maxQueuedPerSource) {
-                q.addLast(request);
+            if (sinkBusy || !ready.isEmpty()) {
+                if (!enqueue(request)) {
+                    dropped(request.source());
+                }
                 return;
             }
+            sinkBusy = true;
         }
+        try {
+            deliver(request);
+        } finally {
+            synchronized (queues) {
+                sinkBusy = false;
+                if (!ready.isEmpty()) {
+                    queues.notifyAll(); // what came meanwhile is the dispatcher's
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts an accepted request into its source's queue (O(1); caller holds {@code queues}); false
+     * when the queue is at its generous cap (the request is dropped).
+     */
+    private boolean enqueue(NotifyRequest request) {
+        InetAddress source = request.source();
+        ArrayDeque<NotifyRequest> q = queues.get(source);
+        if (q == null) {
+            q = new ArrayDeque<>();
+            queues.put(source, q);
+            ready.addLast(source);
+            queues.notifyAll();
+        }
+        if (q.size() >= maxQueuedPerSource) {
+            return false;
+        }
+        q.addLast(request);
+        return true;
+    }
+
+    /** Counts a dropped request; logs at most one line per {@value #DROP_LOG_EVERY_SECONDS} s. */
+    private void dropped(InetAddress source) {
         long n = stats.queueDropped.incrementAndGet();
         long now = System.nanoTime();
         long last = lastDropLog.get();
@@ -511,7 +545,7 @@ public final class NotifyListener implements AutoCloseable {
         while (!closed.get()) {
             NotifyRequest next;
             synchronized (queues) {
-                while (ready.isEmpty()) {
+                while (ready.isEmpty() || sinkBusy) {
                     if (closed.get()) {
                         return;
                     }
@@ -529,16 +563,28 @@ public final class NotifyListener implements AutoCloseable {
                 } else {
                     ready.addLast(source);
                 }
+                sinkBusy = true;
             }
             try {
-                sink.accept(next);
-            } catch (RuntimeException e) {
-                // The sink's bug must not cost us the listener.
-                stats.sinkErrors.incrementAndGet();
-                log.warn("notify source={} zone={}: handing the NOTIFY on failed ({}); the listener goes on",
-                        next.source().getHostAddress(), next.zone(), e.getMessage() == null ? "no detail" : e.getMessage());
-                log.debug("notify sink failure", e); // stack traces only at DEBUG
+                deliver(next);
+            } finally {
+                synchronized (queues) {
+                    sinkBusy = false;
+                }
             }
+        }
+    }
+
+    /** One request to the sink; the sink's failure never costs the listener its thread. */
+    private void deliver(NotifyRequest next) {
+        try {
+            sink.accept(next);
+        } catch (RuntimeException e) {
+            // The sink's bug must not cost us the listener.
+            stats.sinkErrors.incrementAndGet();
+            log.warn("notify source={} zone={}: handing the NOTIFY on failed ({}); the listener goes on",
+                    next.source().getHostAddress(), next.zone(), e.getMessage() == null ? "no detail" : e.getMessage());
+            log.debug("notify sink failure", e); // stack traces only at DEBUG
         }
     }
 

@@ -541,6 +541,7 @@ public final class Bench {
             // counted as they complete: scanning 100,000 futures every 10 ms would cost the bridge CPU
             f.thenRun(arrived::incrementAndGet);
         }
+        CpuTally cpu0 = CpuTally.now();
         long t0 = System.nanoTime();
         for (Name n : names) {
             notifier.notify(n, zones.soa.get(n), true);
@@ -570,6 +571,8 @@ public final class Bench {
                 dataDir == null ? -1 : countSavedZones(dataDir, savedPrefix));
         out.printf(Locale.ROOT, "bench: burst %d: %d seen, %d lost, last at %.2f s, %.0f zones/s, %d NOTIFYs sent (%d retransmitted), %d zones saved%n",
                 b.zones(), b.seen(), b.lost(), lastSeenS, b.zonesPerSecond(), b.sent(), b.retransmitted(), b.zonesSaved());
+        // where the CPU went (until the last key, give or take the 10 ms polling): 2 cores bound the rate
+        out.println("bench: burst " + b.zones() + " CPU: " + CpuTally.describe(CpuTally.now().since(cpu0), b.seen()));
         return b;
     }
 

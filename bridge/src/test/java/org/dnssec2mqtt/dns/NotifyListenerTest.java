@@ -104,6 +104,25 @@ class NotifyListenerTest {
         assertEquals(1, listener.accepted());
     }
 
+    /**
+     * Issue 11: on a quiet listener the thread that read a NOTIFY hands it to the sink itself; a
+     * hand-off to the dispatcher thread was one more wake-up on the NOTIFY → first key path.
+     * One sink call at a time still: a second NOTIFY while the sink is busy waits in its queue.
+     */
+    @Test
+    void aQuietListenerHandsTheNotifyToTheSinkOnTheThreadThatReadIt() throws Exception {
+        BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+        start(r -> threads.add(Thread.currentThread().getName()), Duration.ofSeconds(10), 64, 65535);
+        try (DatagramSocket udp = udpClient(); Socket tcp = tcpClient()) {
+            assertEquals(Rcode.NOERROR, udpExchange(udp, NOTIFY_SOA).getRcode());
+            String first = threads.poll(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(first != null && first.startsWith("notify-udp-"), "sink called on " + first);
+            assertEquals(Rcode.NOERROR, tcpExchange(tcp, NOTIFY_SOA).getRcode());
+            String second = threads.poll(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(second != null && second.startsWith("notify-tcp-"), "sink called on " + second);
+        }
+    }
+
     @Test
     void notifyOverTcpIsAnsweredAndReachesTheSink() throws Exception {
         start();

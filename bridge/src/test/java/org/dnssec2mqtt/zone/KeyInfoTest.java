@@ -48,6 +48,22 @@ class KeyInfoTest {
         assertEquals(k, suffixed.withTopicId(String.valueOf(k.keytag())));
     }
 
+    /** The text made without dnsjava is dnsjava's, for names short and long (its tab padding differs). */
+    @Test
+    void theTextMadeAgainIsWhatDnsjavaPrints() throws Exception {
+        DNSKEYRecord fixture = Fixtures.keys("d1.aa.dnskey").get(0);
+        for (String zone : List.of(".", "a.", "abcdef.", "abcdefg.", "abcdefgh.", "abcdefghijklmn.", "abcdefghijklmno.",
+                "xn--bcher-kva.example.", "a-very-long-zone-name.with.several.labels.example.")) {
+            for (int flags : new int[] {256, 257, 385}) {
+                DNSKEYRecord r = new DNSKEYRecord(org.xbill.DNS.Name.fromString(zone), org.xbill.DNS.DClass.IN, 86400,
+                        flags, DNSKEYRecord.Protocol.DNSSEC, fixture.getAlgorithm(), fixture.getKey());
+                String display = zone.equals(".") ? "." : zone.substring(0, zone.length() - 1);
+                assertEquals(r.toString(), KeyInfo.presentation(display, 86400, flags, fixture.getAlgorithm(),
+                        KeyAnalyzer.identity(r)), zone + " " + flags);
+            }
+        }
+    }
+
     @Test
     void aTextTheFieldsDoNotGiveIsKeptAsGiven() throws Exception {
         KeyInfo k = analyzed().get(0);
