@@ -166,9 +166,10 @@ final class CheckJob {
                 long t1 = System.nanoTime();
                 boolean changed = conclude(z, f.outcome());
                 if (log.isDebugEnabled()) {
-                    log.debug("check: zone={} {}: fetch and evaluate {} us, publish {} us", z.display,
-                            f.kind().name().toLowerCase(java.util.Locale.ROOT), (t1 - t0) / 1000,
-                            (System.nanoTime() - t1) / 1000);
+                    // the stages of one check (bridge/docs/performance.md, "Where the time of one change goes")
+                    log.debug("check: zone={} {}: fetch {} us, evaluate {} us, publish and save {} us", z.display,
+                            f.kind().name().toLowerCase(java.util.Locale.ROOT), f.fetchNanos() / 1000,
+                            (t1 - t0 - f.fetchNanos()) / 1000, (System.nanoTime() - t1) / 1000);
                 }
                 ZoneState s = f.state();
                 return new Scheduler.Result(z, Scheduler.Ending.OK, changed, null, s);

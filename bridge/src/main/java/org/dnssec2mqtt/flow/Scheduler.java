@@ -82,7 +82,8 @@ public final class Scheduler implements AutoCloseable {
         return l;
     }
 
-    private record Ready(TrackedZone zone, Cause cause, boolean force, String source) {}
+    /** A check waiting for a worker; {@code since}: {@link System#nanoTime} when it was queued. */
+    private record Ready(TrackedZone zone, Cause cause, boolean force, String source, long since) {}
 
     private final Job job;
     private final int perSourceLimit;
@@ -158,7 +159,7 @@ public final class Scheduler implements AutoCloseable {
             s.busy = true;
             s.waiting = with(s.waiting, done);
         }
-        offer(new Ready(z, cause, cause.force, source));
+        offer(new Ready(z, cause, cause.force, source, System.nanoTime()));
         return done;
     }
 
@@ -255,6 +256,11 @@ public final class Scheduler implements AutoCloseable {
         if (z.removed) {
             result = new Result(z, Ending.GONE, false, "zone " + z.display + " is no longer tracked", null);
         } else {
+            if (log.isDebugEnabled()) {
+                // with the check's own line (fetch, evaluate, publish): where a trigger's time goes
+                log.debug("check: zone={} cause={} waited {} us for a worker", z.display, r.cause().label(),
+                        (System.nanoTime() - r.since()) / 1000);
+            }
             try {
                 result = job.run(z, r.cause(), r.force(), failures);
             } catch (Throwable t) { // the loop boundary: whatever happens, the zone is not left "running"
@@ -281,7 +287,7 @@ public final class Scheduler implements AutoCloseable {
             finished = s.waiting;
             if (s.queued && !z.removed) {
                 s.waiting = s.queuedWaiting;
-                again = new Ready(z, s.queuedCause, s.queuedForce, s.queuedSource);
+                again = new Ready(z, s.queuedCause, s.queuedForce, s.queuedSource, System.nanoTime());
             } else {
                 s.waiting = NONE;
                 if (!s.queuedWaiting.isEmpty()) { // queued for a zone removed meanwhile
