@@ -26,6 +26,7 @@ import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
@@ -45,7 +46,6 @@ public final class ZoneFetcher {
 
     private final Duration timeout;
     private final boolean tcp;
-    private final Executor executor;
     private final Map<String, SimpleResolver> resolvers = new ConcurrentHashMap<>();
     private volatile java.util.function.IntConsumer onQuery = type -> { };
     private final TcpClient tcpClient = new TcpClient();
@@ -53,15 +53,13 @@ public final class ZoneFetcher {
     static final int EDNS_PAYLOAD = 1232;
 
     /**
-     * @param executor completes dnsjava's futures of UDP queries (parsing the answer, and asking
-     *     again over TCP when it is truncated); without it they run on the common pool, which on a
-     *     small machine means a new thread per query. Over TCP the answer is parsed on the
-     *     connection's reader thread ({@link #completion}).
+     * @param executor not used any more: UDP answers are read on the asking thread
+     *     ({@link UdpExchange}), TCP answers on the connection's reader thread ({@link #completion});
+     *     kept until the callers drop it
      */
     public ZoneFetcher(Duration timeout, boolean tcp, Executor executor) {
         this.timeout = timeout;
         this.tcp = tcp;
-        this.executor = executor;
     }
 
     /** The zone's SOA at {@code server}, with the RRSIGs over it. */
@@ -91,13 +89,23 @@ public final class ZoneFetcher {
     }
 
     private ZoneSnapshot fetch(Name zone, QueryTarget server, boolean tcp) throws DnsQueryException {
-        // All four at once: over UDP each is its own datagram; over TCP they are pipelined on one
-        // connection with TCP_NODELAY (see TcpClient: with dnsjava's own TCP client they stalled
-        // 40 ms each, so they used to be asked one after the other). bridge/docs/performance.md.
-        Pending soaQuery = send(zone, Type.SOA, server, false, tcp);
-        Pending keyQuery = send(zone, Type.DNSKEY, server, false, tcp);
-        Pending cdsQuery = send(zone, Type.CDS, server, false, tcp);
-        Pending cdnskeyQuery = send(zone, Type.CDNSKEY, server, false, tcp);
+        // All four at once: over UDP four datagrams on one socket, answered before sendUdp returns;
+        // over TCP they go out on pooled connections with TCP_NODELAY (see TcpClient: with dnsjava's
+        // own TCP client they stalled 40 ms each, so they used to be asked one after the other).
+        // bridge/docs/performance.md.
+        int[] types = {Type.SOA, Type.DNSKEY, Type.CDS, Type.CDNSKEY};
+        List<Pending> sent = new ArrayList<>();
+        if (tcp) {
+            for (int type : types) {
+                sent.add(send(zone, type, server, false, true));
+            }
+        } else {
+            sent.addAll(sendUdp(zone, types, server, false));
+        }
+        Pending soaQuery = sent.get(0);
+        Pending keyQuery = sent.get(1);
+        Pending cdsQuery = sent.get(2);
+        Pending cdnskeyQuery = sent.get(3);
         Message soaAnswer = receive(soaQuery);
         SOARecord soa = soa(zone, server, soaAnswer);
         Message keyAnswer = receive(keyQuery);
@@ -233,32 +241,89 @@ public final class ZoneFetcher {
     }
 
     private Pending send(Name zone, int type, QueryTarget server, boolean recursive, boolean tcp) {
-        onQuery.accept(type);
-        Message query = Message.newQuery(Record.newRecord(zone, type, DClass.IN));
-        if (!recursive) {
-            query.getHeader().unsetFlag(Flags.RD); // we ask authoritative servers
+        if (!tcp) {
+            return sendUdp(zone, new int[] {type}, server, recursive).get(0);
         }
+        onQuery.accept(type);
+        Message query = newQuery(zone, type, recursive);
         CompletableFuture<Message> answer;
         try {
-            answer = resolver(server, tcp).sendAsync(query, completion(tcp)).toCompletableFuture();
+            answer = resolver(server).sendAsync(query, completion()).toCompletableFuture();
         } catch (java.net.UnknownHostException | RuntimeException e) {
             // an unresolvable host name, or dnsjava refusing work while the JVM shuts down
             answer = CompletableFuture.failedFuture(e);
         }
-        return new Pending(zone, type, server, recursive, tcp, answer);
+        return new Pending(zone, type, server, recursive, true, answer);
     }
 
     /**
-     * Where dnsjava parses an answer and completes the query's future. Over TCP: on the thread
-     * that read it ({@link TcpClient}'s reader; parsing and the TSIG check take microseconds and
-     * nothing there blocks, as a truncated answer cannot come over TCP), so the waiting check is
-     * woken directly. Handing each of a check's four answers to another thread first cost a
-     * thread wake-up per answer on the NOTIFY → first key path (measured per stage, issue 11).
-     * Over UDP: the executor, since a truncated answer is asked again over TCP from there, and a
-     * new TCP connection must not stall dnsjava's one UDP selector thread.
+     * Asks {@code types} of {@code name} over UDP, all on one socket, and waits for the answers on
+     * this thread ({@link UdpExchange}); a truncated answer is asked again over TCP (RFC 7766 §5)
+     * and is on its way when this returns.
      */
-    private Executor completion(boolean tcp) {
-        return tcp ? Runnable::run : executor;
+    private List<Pending> sendUdp(Name name, int[] types, QueryTarget server, boolean recursive) {
+        List<Message> queries = new ArrayList<>();
+        for (int type : types) {
+            onQuery.accept(type);
+            queries.add(newQuery(name, type, recursive));
+        }
+        List<CompletableFuture<Message>> answers = new ArrayList<>();
+        try {
+            InetSocketAddress address = server.address().resolve(); // again each time: a name may move
+            for (UdpExchange.Outcome o : UdpExchange.exchange(address, queries, server.key(), timeout)) {
+                answers.add(o.failure() != null ? CompletableFuture.failedFuture(o.failure())
+                        : o.answer().getHeader().getFlag(Flags.TC) ? overTcp(address, o, server.key())
+                        : CompletableFuture.completedFuture(o.answer()));
+            }
+        } catch (java.net.UnknownHostException e) {
+            queries.forEach(q -> answers.add(CompletableFuture.failedFuture(e)));
+        }
+        List<Pending> out = new ArrayList<>();
+        for (int i = 0; i < types.length; i++) {
+            out.add(new Pending(name, types[i], server, recursive, false, answers.get(i)));
+        }
+        return out;
+    }
+
+    /** A query whose UDP answer was truncated, asked again over TCP as it was sent (same ID and TSIG). */
+    private CompletableFuture<Message> overTcp(InetSocketAddress address, UdpExchange.Outcome truncated, TSIG key) {
+        log.debug("server={} truncated answer to {} {}, asking over TCP", address,
+                truncated.query().getQuestion().getName(), Type.string(truncated.query().getQuestion().getType()));
+        return tcpClient.sendAndReceiveTcp(null, address, truncated.query(), truncated.wire(), timeout)
+                .thenApply(wire -> {
+                    try {
+                        Message answer = new Message(wire);
+                        UdpExchange.verify(answer, wire, truncated.signature(), key);
+                        return answer;
+                    } catch (IOException e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+    }
+
+    /**
+     * A query as we ask it. RFC 3225: the DO bit asks for the RRSIGs. 1232 bytes (DNS Flag Day
+     * 2020, RFC 9715): larger UDP answers risk IP fragmentation; the server truncates and we ask
+     * over TCP. RD cleared unless {@code recursive}: we ask authoritative servers.
+     */
+    private static Message newQuery(Name name, int type, boolean recursive) {
+        Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
+        if (!recursive) {
+            query.getHeader().unsetFlag(Flags.RD);
+        }
+        query.addRecord(new OPTRecord(EDNS_PAYLOAD, 0, 0, ExtendedFlags.DO), Section.ADDITIONAL);
+        return query;
+    }
+
+    /**
+     * Where dnsjava parses a TCP answer and completes the query's future: on the thread that read
+     * it ({@link TcpClient}'s reader; parsing and the TSIG check take microseconds and nothing
+     * there blocks, as a truncated answer cannot come over TCP), so the waiting check is woken
+     * directly. Handing each of a check's four answers to another thread first cost a thread
+     * wake-up per answer on the NOTIFY → first key path (measured per stage, issue 11).
+     */
+    private static Executor completion() {
+        return Runnable::run;
     }
 
     /**
@@ -339,7 +404,7 @@ public final class ZoneFetcher {
                     + " to the " + Type.string(type) + " query" + Failures.rcodeHint(answer.getRcode()));
         }
         Record q = answer.getQuestion();
-        if (q == null || !q.getName().equals(zone) || q.getType() != type) {
+        if (q == null || !q.getName().equals(zone) || q.getType() != type || q.getDClass() != DClass.IN) {
             throw new DnsQueryException(zone, where, "the answer's question does not match the query (expected "
                     + zone + " " + Type.string(type) + "; got " + (q == null ? "none" : q.getName() + " " + Type.string(q.getType())) + ")");
         }
@@ -364,34 +429,30 @@ public final class ZoneFetcher {
      * query (so a changed address is followed), and one that does not resolve fails the query
      * with "cannot resolve host name", never with an unresolved socket address.
      */
-    private SimpleResolver resolver(QueryTarget server, boolean tcp) throws java.net.UnknownHostException {
-        String id = server.address() + "/" + server.keyName() + (tcp ? "/tcp" : "/udp");
+    private SimpleResolver resolver(QueryTarget server) throws java.net.UnknownHostException {
+        String id = server.address() + "/" + server.keyName();
         SimpleResolver cached = resolvers.get(id); // only literals are kept: no parsing per query
         if (cached != null) {
             return cached;
         }
         HostPort a = server.address();
         if (IpLiteral.parseOrNull(a.host()) == null) {
-            return newResolver(a.resolve(), server.key(), tcp);
+            return newResolver(a.resolve(), server.key());
         }
-        cached = newResolver(a.resolve(), server.key(), tcp);
+        cached = newResolver(a.resolve(), server.key());
         resolvers.put(id, cached);
         return cached;
     }
 
-    private SimpleResolver newResolver(InetSocketAddress address, TSIG key, boolean tcp) {
-        {
-            SimpleResolver r = new SimpleResolver(address);
-            r.setTCP(tcp);
-            r.setTimeout(timeout);
-            r.setIoClientFactory(ioClients);
-            // RFC 3225: the DO bit asks for the RRSIGs. 1232 bytes (DNS Flag Day 2020, RFC 9715):
-            // larger UDP answers risk IP fragmentation; the server truncates and we ask over TCP.
-            r.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO, List.of());
-            if (key != null) {
-                r.setTSIGKey(key);
-            }
-            return r;
+    /** dnsjava's resolver over our TCP client; the query carries its EDNS ({@link #newQuery}). */
+    private SimpleResolver newResolver(InetSocketAddress address, TSIG key) {
+        SimpleResolver r = new SimpleResolver(address);
+        r.setTCP(true);
+        r.setTimeout(timeout);
+        r.setIoClientFactory(ioClients);
+        if (key != null) {
+            r.setTSIGKey(key);
         }
+        return r;
     }
 }

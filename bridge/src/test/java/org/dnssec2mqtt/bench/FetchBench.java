@@ -29,9 +29,11 @@ import org.xbill.DNS.Type;
 /**
  * One zone check's queries (SOA, DNSKEY, CDS, CDNSKEY) against a real NSD on 127.0.0.1, each way
  * the fetcher can ask them: one after the other over dnsjava's TCP client (the code before), all
- * four at once over dnsjava's TCP client (the 40 ms stall), and {@link ZoneFetcher} over UDP and
- * over its TCP_NODELAY client. Prints the median and p90 of one fetch (one thread), and fetches
- * per second with 8 threads. Run with {@code bridge/bench/fetch.sh}; bounded: a few thousand
+ * four at once over dnsjava's TCP client (the 40 ms stall), four at once over dnsjava's UDP client
+ * (the fetcher's UDP path before issue 11), and {@link ZoneFetcher} over UDP (its own exchange on
+ * the calling thread) and over its TCP_NODELAY client. Prints the median and p90 of one fetch (one
+ * thread), and fetches per second with {@link #THREADS} threads. Run with {@code bridge/bench/micro.sh fetch};
+ * bounded: a few thousand
  * queries per way, loopback only.
  */
 public final class FetchBench {
@@ -62,10 +64,13 @@ public final class FetchBench {
             QueryTarget target = QueryTarget.unsigned(new HostPort("127.0.0.1", at.getPort()));
             Duration timeout = Duration.ofSeconds(5);
             List<String> rows = new ArrayList<>();
-            rows.add(run("dnsjava TCP, one after the other (before)", dnsjava(at, false, io), names));
-            rows.add(run("dnsjava TCP, four at once", dnsjava(at, true, io), names));
+            rows.add(run("dnsjava TCP, one after the other (before)", dnsjava(at, true, false, io), names));
+            rows.add(run("dnsjava TCP, four at once", dnsjava(at, true, true, io), names));
+            rows.add(run("dnsjava UDP (EDNS 1232), four at once, answers via the executor (ZoneFetcher before)",
+                    dnsjava(at, false, true, io), names));
             ZoneFetcher udp = new ZoneFetcher(timeout, false, io);
-            rows.add(run("ZoneFetcher UDP (EDNS 1232), four at once", z -> udp.fetch(z, target), names));
+            rows.add(run("ZoneFetcher UDP (EDNS 1232), own exchange on the check thread, four at once",
+                    z -> udp.fetch(z, target), names));
             ZoneFetcher tcp = new ZoneFetcher(timeout, true, io);
             rows.add(run("ZoneFetcher TCP_NODELAY, four at once (pooled)", z -> tcp.fetch(z, target), names));
             System.out.println("\nJava " + System.getProperty("java.version") + ", NSD on 127.0.0.1, " + ZONES
@@ -78,12 +83,16 @@ public final class FetchBench {
         }
     }
 
-    /** The fetcher's queries as the code before asked them, or all at once, through dnsjava's client. */
-    private static Way dnsjava(InetSocketAddress at, boolean atOnce, ExecutorService io) {
+    /**
+     * The fetcher's queries as the code before asked them, or all at once, through dnsjava's
+     * client: over TCP, or over UDP with EDNS 1232 as ZoneFetcher asked before it had its own
+     * exchange (a channel per query, dnsjava's selector thread, each future completed on {@code io}).
+     */
+    private static Way dnsjava(InetSocketAddress at, boolean tcp, boolean atOnce, ExecutorService io) {
         SimpleResolver r = new SimpleResolver(at);
-        r.setTCP(true);
+        r.setTCP(tcp);
         r.setTimeout(Duration.ofSeconds(5));
-        r.setEDNS(0, 4096, ExtendedFlags.DO, List.of());
+        r.setEDNS(0, tcp ? 4096 : 1232, ExtendedFlags.DO, List.of());
         return zone -> {
             List<CompletableFuture<Message>> sent = new ArrayList<>();
             for (int type : TYPES) {
