@@ -48,6 +48,8 @@ final class UdpExchange {
     private static final int MAX_ANSWER = 65535;
     /** Random ports tried before leaving the choice to the system (each may be in use). */
     private static final int BIND_ATTEMPTS = 3;
+    /** Each check thread's receive buffer: an answer may be as large as UDP allows, and 64 KiB per fetch was garbage. */
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[MAX_ANSWER]);
 
     private UdpExchange() {}
 
@@ -90,7 +92,7 @@ final class UdpExchange {
             for (byte[] wire : wires) {
                 socket.send(new DatagramPacket(wire, wire.length));
             }
-            byte[] buf = new byte[MAX_ANSWER];
+            byte[] buf = BUFFER.get();
             DatagramPacket packet = new DatagramPacket(buf, buf.length);
             boolean resent = false;
             while (open > 0) {
