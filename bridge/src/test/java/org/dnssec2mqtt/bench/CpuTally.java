@@ -19,44 +19,53 @@ final class CpuTally {
     private static final double TICK_SECONDS = 0.01;
 
     private final Map<String, Long> ticks;
+    /** The user-mode part of {@link #ticks} (the rest is the kernel's: sockets, wake-ups, fsync). */
+    private final Map<String, Long> user;
 
-    private CpuTally(Map<String, Long> ticks) {
+    private CpuTally(Map<String, Long> ticks, Map<String, Long> user) {
         this.ticks = ticks;
+        this.user = user;
     }
 
     /** The CPU used so far by this JVM and its descendants, by program name. */
     static CpuTally now() {
         Map<String, Long> t = new TreeMap<>();
-        add(t, "bench", ProcessHandle.current().pid());
-        ProcessHandle.current().descendants().forEach(p -> add(t, null, p.pid()));
-        return new CpuTally(t);
+        Map<String, Long> u = new TreeMap<>();
+        add(t, u, "bench", ProcessHandle.current().pid());
+        ProcessHandle.current().descendants().forEach(p -> add(t, u, null, p.pid()));
+        return new CpuTally(t, u);
     }
 
-    /** Seconds of CPU per program between {@code before} and this tally. */
-    Map<String, Double> since(CpuTally before) {
-        Map<String, Double> out = new TreeMap<>();
+    /** Seconds of CPU per program between {@code before} and this tally, and their user-mode part. */
+    Map<String, double[]> since(CpuTally before) {
+        Map<String, double[]> out = new TreeMap<>();
         for (Map.Entry<String, Long> e : ticks.entrySet()) {
             long d = e.getValue() - before.ticks.getOrDefault(e.getKey(), 0L);
-            out.put(e.getKey(), d * TICK_SECONDS);
+            long du = user.getOrDefault(e.getKey(), 0L) - before.user.getOrDefault(e.getKey(), 0L);
+            out.put(e.getKey(), new double[] {d * TICK_SECONDS, du * TICK_SECONDS});
         }
         return out;
     }
 
-    /** "bridge 1.23 s (123 µs/zone), nsd …": {@link #since} per zone. */
-    static String describe(Map<String, Double> seconds, int zones) {
+    /** "bridge 1.23 s (123 µs/zone, 60 % user), nsd …": {@link #since} per zone. */
+    static String describe(Map<String, double[]> seconds, int zones) {
         StringBuilder b = new StringBuilder();
         double total = 0;
-        for (Map.Entry<String, Double> e : seconds.entrySet()) {
-            total += e.getValue();
-            b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.2f s (%.0f µs/zone)",
-                    e.getKey(), e.getValue(), e.getValue() * 1e6 / Math.max(1, zones)));
+        for (Map.Entry<String, double[]> e : seconds.entrySet()) {
+            double all = e.getValue()[0];
+            if (all <= 0) {
+                continue;
+            }
+            total += all;
+            b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.2f s (%.0f µs/zone, %.0f %% user)",
+                    e.getKey(), all, all * 1e6 / Math.max(1, zones), 100 * e.getValue()[1] / all));
         }
         return b.append(String.format(Locale.ROOT, "; all %.2f s (%.0f µs/zone)", total, total * 1e6 / Math.max(1, zones)))
                 .toString();
     }
 
     /** Adds one process's ticks under {@code name}, or under its program (java: the bridge). */
-    private static void add(Map<String, Long> t, String name, long pid) {
+    private static void add(Map<String, Long> t, Map<String, Long> u, String name, long pid) {
         String stat;
         try {
             stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
@@ -71,8 +80,10 @@ final class CpuTally {
         String program = stat.substring(open + 1, close);
         String[] f = stat.substring(close + 2).split(" ");
         // after the name: state(3) ppid … utime(14) stime(15) cutime(16) cstime(17), here 0-based from field 3
-        long used = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        long userTicks = Long.parseLong(f[11]) + Long.parseLong(f[13]);
+        long used = userTicks + Long.parseLong(f[12]) + Long.parseLong(f[14]);
         String key = name != null ? name : program.equals("java") ? "bridge" : program;
         t.merge(key, used, Long::sum);
+        u.merge(key, userTicks, Long::sum);
     }
 }
