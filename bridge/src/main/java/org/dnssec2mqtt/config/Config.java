@@ -30,7 +30,7 @@ public record Config(
         List<HostPort> dnsServers,
         /** dns.timeout: per query. */
         Duration dnsTimeout,
-        /** dns.transport: true = TCP (default), false = UDP with TCP fallback on truncation. */
+        /** dns.transport: true = TCP, false = UDP with TCP fallback on truncation (default). */
         boolean dnsTcp,
         /** dns.resolver, nullable: where DS queries go; null = no parent DS checks. */
         HostPort dnsResolver,

@@ -92,9 +92,9 @@ public final class ConfigLoader {
                     "Default servers (`host[:port]`, `[v6]:port`; separated by commas or spaces) for zones without their own"),
             new Key("dns.timeout", "5s",
                     "Timeout per DNS query (`30s`, `5m`, `1h`, `2d` or seconds)"),
-            new Key("dns.transport", "tcp",
-                    "`tcp` (a check's queries at once, on pooled connections), or `udp` (EDNS0, 1232 bytes; falls back to"
-                            + " TCP on truncated answers)"),
+            new Key("dns.transport", "udp",
+                    "`udp` (EDNS0, 1232 bytes, a check's queries at once from one random port; falls back to TCP on"
+                            + " truncated answers), or `tcp` (the queries at once, on pooled connections)"),
             new Key("dns.resolver", null,
                     "Where DS queries for the parent side go (`host[:port]`): a validating resolver or the parent's"
                             + " authoritative server; `system` = the first nameserver in /etc/resolv.conf; unset = no DS checks"),

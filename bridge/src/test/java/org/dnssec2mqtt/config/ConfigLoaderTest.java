@@ -67,7 +67,7 @@ class ConfigLoaderTest {
         assertEquals(53, c.dnsQueryPort());
         assertEquals(List.of(), c.dnsServers());
         assertEquals(Duration.ofSeconds(5), c.dnsTimeout());
-        assertTrue(c.dnsTcp());
+        assertFalse(c.dnsTcp(), "udp by default");
         assertEquals(Duration.ofHours(1), c.pollFullInterval());
         assertNull(c.mqttUrl());
         assertNull(c.mqttUsername());
@@ -288,7 +288,7 @@ class ConfigLoaderTest {
                 dns.query-port = 5353
                 dns.servers = ns1.example.org, 192.0.2.53:5300, [2001:db8::53]:53
                 dns.timeout = 30s
-                dns.transport = udp
+                dns.transport = tcp
                 poll.full-interval = 2d
                 mqtt.url = ssl://broker.example:8883
                 mqtt.username = bridge
@@ -306,7 +306,7 @@ class ConfigLoaderTest {
         assertEquals(List.of(new HostPort("ns1.example.org", 53), new HostPort("192.0.2.53", 5300),
                 new HostPort("2001:db8::53", 53)), c.dnsServers());
         assertEquals(Duration.ofSeconds(30), c.dnsTimeout());
-        assertFalse(c.dnsTcp());
+        assertTrue(c.dnsTcp());
         assertEquals(Duration.ofDays(2), c.pollFullInterval());
         assertEquals("ssl://broker.example:8883", c.mqttUrl());
         assertEquals("bridge", c.mqttUsername());
