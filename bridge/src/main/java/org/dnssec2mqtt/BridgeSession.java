@@ -35,12 +35,16 @@ final class BridgeSession implements MqttLink.Session {
 
     /**
      * Waits for the saved states: the broker's copy of a zone not restored yet would look like a
-     * zone to adopt, and a request must see every known zone. False when they could not be read
-     * (the start fails and says why).
+     * zone to adopt, and a request must see every known zone.
      */
     private boolean statesLoaded() {
+        return loaded(restored);
+    }
+
+    /** Waits for {@code load}; false when it failed (the start fails and says why). */
+    static boolean loaded(CompletableFuture<?> load) {
         try {
-            restored.join();
+            load.join();
             return true;
         } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
             return false;

@@ -318,19 +318,26 @@ public final class Main {
             if (homeAssistant != null) {
                 mqtt.subscribe(homeAssistant.statusTopic()); // its birth message asks for discovery again
             }
-            if (!config.clusterEnabled()) {
-                mqtt.start(); // connects and reads back while the states load; the reconcile waits for them
-            }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             crypto.join(); // before any signature is checked
-            awaitStates(restored); // a NOTIFY for a known zone must find it known
-            listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
+            // bound before the connect: a bridge that cannot listen never says online; a NOTIFY
+            // answered meanwhile waits for the states (a known zone must be found known)
+            Bridge b = bridge;
+            listener = new NotifyListener(config.notifyListen(), handler, request -> {
+                if (BridgeSession.loaded(restored)) {
+                    b.onNotify(request);
+                }
+            });
             listener.countOutcomes(word -> {
                 if (!word.equals("dropped")) {
                     m.countNotify(Metrics.NotifyResult.valueOf(word.toUpperCase(java.util.Locale.ROOT)));
                 }
             });
             listener.start();
+            if (!config.clusterEnabled()) {
+                mqtt.start(); // connects and reads back while the states load; the reconcile waits for them
+            }
+            awaitStates(restored);
             StateWriter w = writer;
             NotifyListener l = listener;
             Scheduler scheduler = bridge.scheduler();
@@ -341,7 +348,6 @@ public final class Main {
             if (config.clusterEnabled()) {
                 // standing by until the election says otherwise: the link connects on takeover
                 bridge.standby();
-                Bridge b = bridge;
                 String node = config.clusterNode();
                 m.setClusterActive(node, false);
                 member.set(new Membership(node, topics,
@@ -374,6 +380,9 @@ public final class Main {
         } catch (java.util.concurrent.CompletionException e) {
             if (e.getCause() instanceof java.io.UncheckedIOException io) {
                 throw io.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r; // as it was when the load ran on this thread
             }
             throw e;
         }

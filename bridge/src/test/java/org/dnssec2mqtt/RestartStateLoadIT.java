@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the start-up checks wait for it. The load is held by the test (its executor runs the task
  * only when told), so the order is seen, not raced: without the wait the reconcile would find the
  * zone's retained topics with no state for it and adopt it as a zone the bridge does not know.
+ * The NOTIFY listener binds before the connect, so a start that fails there never says online.
  */
 @Timeout(120)
 class RestartStateLoadIT {
@@ -97,6 +98,46 @@ class RestartStateLoadIT {
                     "the key did not change: its topic is not sent again:\n" + sub.dump());
             assertEquals(0, sub.messages().stream().filter(m -> m.payload().isEmpty()).count(),
                     "nothing cleared:\n" + sub.dump());
+        }
+    }
+
+    /**
+     * The NOTIFY listener binds before the connect: a bridge whose port is taken fails to start
+     * and never said online (with the connect first, online then offline went out).
+     */
+    @Test
+    void aBridgeThatCannotListenNeverSaysOnline() throws Exception {
+        try (MosquittoBroker broker = MosquittoBroker.start("allow_anonymous true\n", Map.of());
+                java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                MqttRecorder sub = new MqttRecorder(broker.url(), "dnssec/#")) {
+            String text = """
+                    notify.listen = 127.0.0.1:%d
+                    mqtt.url = %s
+                    data.dir = %s
+                    """.formatted(taken.getLocalPort(), broker.url(), dir.resolve("data"));
+            // the state load held throughout: the bind fails before anything waits for it
+            CompletableFuture<Runnable> load = new CompletableFuture<>();
+            CompletableFuture<Main.Running> started = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Main.start(TestConfig.load(dir, text), Clock.systemUTC(), load::complete);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            try {
+                java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class,
+                        () -> started.get(ReconcileIT.WAIT.toSeconds(), TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof java.io.IOException && e.getCause().getMessage().contains("notify.listen"),
+                        String.valueOf(e.getCause()));
+            } finally {
+                load.thenAccept(Runnable::run); // a start that connected first (and is still waiting) may go on
+            }
+            // the broker delivers in the order it took the messages: anything the bridge sent came before this
+            sub.publish("dnssec/probe", "after the failed start", false);
+            sub.await("dnssec/probe", ReconcileIT.WAIT);
+            assertEquals(0, sub.messages().stream().filter(m -> m.topic().equals("dnssec/_bridge/state")).count(),
+                    sub.dump());
         }
     }
 
