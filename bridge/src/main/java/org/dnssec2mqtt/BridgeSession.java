@@ -2,6 +2,7 @@ package org.dnssec2mqtt;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.dnssec2mqtt.mqtt.HomeAssistant;
 import org.dnssec2mqtt.mqtt.MqttLink;
 import org.dnssec2mqtt.mqtt.MqttPublisher;
@@ -18,13 +19,36 @@ final class BridgeSession implements MqttLink.Session {
     private final Commands commands;
     private final Topics topics;
     private final HomeAssistant homeAssistant; // null when discovery is off
+    /** The zone states of the data directory, loading while the first connect reads back. */
+    private final CompletableFuture<?> restored;
 
-    BridgeSession(Bridge bridge, MqttPublisher publisher, Commands commands, Topics topics, HomeAssistant homeAssistant) {
+    /** @param restored completes once the saved zone states are in {@code bridge}'s registry */
+    BridgeSession(Bridge bridge, MqttPublisher publisher, Commands commands, Topics topics, HomeAssistant homeAssistant,
+            CompletableFuture<?> restored) {
+        this.restored = restored;
         this.bridge = bridge;
         this.publisher = publisher;
         this.commands = commands;
         this.topics = topics;
         this.homeAssistant = homeAssistant;
+    }
+
+    /**
+     * Waits for the saved states: the broker's copy of a zone not restored yet would look like a
+     * zone to adopt, and a request must see every known zone.
+     */
+    private boolean statesLoaded() {
+        return loaded(restored);
+    }
+
+    /** Waits for {@code load}; false when it failed (the start fails and says why). */
+    static boolean loaded(CompletableFuture<?> load) {
+        try {
+            load.join();
+            return true;
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            return false;
+        }
     }
 
     @Override
@@ -34,6 +58,9 @@ final class BridgeSession implements MqttLink.Session {
 
     @Override
     public void reconcile(Map<String, String> retained) {
+        if (!statesLoaded()) {
+            return;
+        }
         for (MqttPublisher.Found f : publisher.reconcile(retained, bridge.states())) {
             bridge.adopt(f);
         }
@@ -41,6 +68,9 @@ final class BridgeSession implements MqttLink.Session {
 
     @Override
     public void request(String topic, byte[] payload) {
+        if (!statesLoaded()) {
+            return;
+        }
         if (homeAssistant != null && homeAssistant.isBirth(topic, payload)) { // Home Assistant (re)started
             publisher.rediscover();
             return;

@@ -219,6 +219,17 @@ public final class Main {
 
     /** Builds and starts everything with plain {@code new}: broker, stages, MQTT, listener. */
     public static Running start(Config config, Clock clock) throws IOException, MqttException {
+        return start(config, clock, r -> Scheduler.daemon("state-load").newThread(r).start());
+    }
+
+    /**
+     * {@link #start(Config, Clock)} with the zone states of the data directory loaded by {@code
+     * stateLoad} (tests hold it to see what waits for the states). The load runs while the MQTT
+     * connection comes up and publishes {@code online} (100,000 states take seconds to parse);
+     * the reconcile, requests, the metrics, NOTIFYs and checks wait for it.
+     */
+    static Running start(Config config, Clock clock, java.util.concurrent.Executor stateLoad)
+            throws IOException, MqttException {
         Logger log = LoggerFactory.getLogger(Main.class);
         long t0 = System.nanoTime();
         // before anything touches data.dir (the embedded broker's store lives in it)
@@ -254,9 +265,18 @@ public final class Main {
                     config.clusterEnabled() ? () -> member.get().nodes() : null);
             StateStore store = new StateStore(config.dataDir());
             ZoneRegistry registry = new ZoneRegistry(config);
-            restore(registry, store, log);
+            java.util.concurrent.CompletableFuture<Void> restored = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    restore(registry, store, log);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, stateLoad);
             writer = new StateWriter(store);
-            metrics = Metrics.start(config, VERSION, registry::states);
+            metrics = Metrics.start(config, VERSION, () -> {
+                restored.join(); // a scrape during the load must not see zones missing
+                return registry.states();
+            });
             mqtt = new MqttLink(mqttSettings, topics);
             MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant, config.clusterEnabled());
             ZoneFetcher fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo);
@@ -282,7 +302,7 @@ public final class Main {
             });
             Commands commands = new Commands(bridge, (command, response) ->
                     link.send(topics.response(command), Json.object(response)));
-            mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant));
+            mqtt.attach(new BridgeSession(bridge, publisher, commands, topics, homeAssistant, restored));
             Metrics m = metrics;
             mqtt.observe(new MqttLink.Observer() {
                 @Override
@@ -300,13 +320,24 @@ public final class Main {
             }
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             crypto.join(); // before any signature is checked
-            listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
+            // bound before the connect: a bridge that cannot listen never says online; a NOTIFY
+            // answered meanwhile waits for the states (a known zone must be found known)
+            Bridge b = bridge;
+            listener = new NotifyListener(config.notifyListen(), handler, request -> {
+                if (BridgeSession.loaded(restored)) {
+                    b.onNotify(request);
+                }
+            });
             listener.countOutcomes(word -> {
                 if (!word.equals("dropped")) {
                     m.countNotify(Metrics.NotifyResult.valueOf(word.toUpperCase(java.util.Locale.ROOT)));
                 }
             });
             listener.start();
+            if (!config.clusterEnabled()) {
+                mqtt.start(); // connects and reads back while the states load; the reconcile waits for them
+            }
+            awaitStates(restored);
             StateWriter w = writer;
             NotifyListener l = listener;
             Scheduler scheduler = bridge.scheduler();
@@ -317,7 +348,6 @@ public final class Main {
             if (config.clusterEnabled()) {
                 // standing by until the election says otherwise: the link connects on takeover
                 bridge.standby();
-                Bridge b = bridge;
                 String node = config.clusterNode();
                 m.setClusterActive(node, false);
                 member.set(new Membership(node, topics,
@@ -326,8 +356,6 @@ public final class Main {
                                 active -> m.setClusterActive(node, active)), clock));
                 membership = member.get();
                 membership.start();
-            } else {
-                mqtt.start();
             }
             bridge.start();
             if (knotListener != null) {
@@ -345,15 +373,35 @@ public final class Main {
         return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot, membership);
     }
 
+    /** Waits for the state load; its failure as the {@link IOException} it was. */
+    private static void awaitStates(java.util.concurrent.CompletableFuture<Void> restored) throws IOException {
+        try {
+            restored.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.io.UncheckedIOException io) {
+                throw io.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r; // as it was when the load ran on this thread
+            }
+            throw e;
+        }
+    }
+
     /** The zone states of the data directory: those zones are known again. */
     private static void restore(ZoneRegistry registry, StateStore store, Logger log) throws IOException {
-        for (ZoneState s : store.loadAll()) {
+        long t0 = System.nanoTime();
+        List<ZoneState> states = store.loadAll();
+        long loaded = System.nanoTime();
+        for (ZoneState s : states) {
             try {
                 registry.restore(Zones.parse(s.zone()), s);
             } catch (TextParseException e) {
                 log.error("state: zone '{}' in {} is not a valid name; ignored", s.zone(), store.dir());
             }
         }
+        log.debug("state: {} zone states read in {} ms, restored in {} ms", states.size(),
+                (loaded - t0) / 1_000_000, (System.nanoTime() - loaded) / 1_000_000);
     }
 
     private static String addresses(List<java.net.InetSocketAddress> list) {

@@ -145,6 +145,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
     /** Fields other parts add to the online message ({@link #onlineFields}). */
     private volatile java.util.function.Supplier<Map<String, Object>> onlineFields = Map::of;
     private volatile CountDownLatch echoed;
+    /** {@link System#nanoTime()} when the broker took the latest online message (a DEBUG timing). */
+    private volatile long onlineSent;
     private final ReconnectWatchdog watchdog;
 
     public MqttLink(Settings settings, Topics topics) throws MqttException {
@@ -505,6 +507,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
     }
 
     private void onConnected(boolean reconnect) {
+        long t0 = System.nanoTime();
         long sessionNo = sessions.incrementAndGet();
         long lost = lostAt.getAndSet(0);
         int heldEvents;
@@ -532,6 +535,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         }
         Session s = session;
         Map<String, String> retained = readBack(s == null ? List.of() : s.ownFilters(), sessionNo);
+        long read = System.nanoTime();
         synchronized (queue) {
             sending = true; // held events first, then the reconcile's differences
             queue.notifyAll();
@@ -545,6 +549,10 @@ public final class MqttLink implements Outbox, AutoCloseable {
             }
         }
         reconciles.incrementAndGet();
+        // where a slow (re)start spends its time after the connect
+        log.debug("mqtt: after the connect: online published in {} ms, {} retained topics read back in {} ms,"
+                + " reconciled in {} ms", (onlineSent - t0) / 1_000_000, retained == null ? 0 : retained.size(),
+                (read - t0) / 1_000_000, (System.nanoTime() - read) / 1_000_000);
     }
 
     /**
@@ -582,6 +590,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             // goes out directly, ahead of the queue: its echo marks the end of the retained replay
             client.publish(topics.bridgeState(), marker.getBytes(StandardCharsets.UTF_8), QOS, true)
                     .waitForCompletion(10_000);
+            onlineSent = System.nanoTime();
             if (!awaitEcho(echo, marker.getBytes(StandardCharsets.UTF_8))) {
                 log.warn("mqtt: the broker did not echo {} and sent nothing for {} s (does the bridge's account lack read "
                         + "access to its own topics? see broker-config/); publishing every retained topic",
