@@ -7,8 +7,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ExecutorService;
 import org.dnssec2mqtt.broker.EmbeddedBroker;
 import org.dnssec2mqtt.cluster.Membership;
 import org.dnssec2mqtt.config.Config;
@@ -160,7 +158,6 @@ public final class Main {
         public final MqttLink mqtt;
         public final EmbeddedBroker broker;
         private final StateWriter writer;
-        private final ExecutorService dnsIo;
         public final Metrics metrics;
         private final DataDirLock lock;
         private final KnotDbus knot;
@@ -168,7 +165,7 @@ public final class Main {
         public final Membership membership;
 
         Running(Bridge bridge, NotifyListener listener, MqttLink mqtt, EmbeddedBroker broker, StateWriter writer,
-                ExecutorService dnsIo, Metrics metrics, DataDirLock lock, KnotDbus knot, Membership membership) {
+                Metrics metrics, DataDirLock lock, KnotDbus knot, Membership membership) {
             this.knot = knot;
             this.membership = membership;
             this.metrics = metrics;
@@ -178,7 +175,6 @@ public final class Main {
             this.mqtt = mqtt;
             this.broker = broker;
             this.writer = writer;
-            this.dnsIo = dnsIo;
         }
 
         /** Closes {@code part} (if there is one), with how long it took at DEBUG: where a slow stop spends its time. */
@@ -205,9 +201,6 @@ public final class Main {
             stopping("the state writer", writer);
             stopping("the MQTT connection", mqtt); // the active node: offline on the bridge state first, then the node goes
             stopping("the cluster connection", membership);
-            if (dnsIo != null) {
-                dnsIo.shutdownNow();
-            }
             if ("false".equals(System.getProperty("dnsjava.nio.register_shutdown_hook"))) {
                 org.xbill.DNS.NioClient.close(); // its hook is off: the selector thread stops here
             }
@@ -247,7 +240,6 @@ public final class Main {
         Metrics metrics = null;
         KnotDbus knot = null;
         Membership membership = null;
-        ExecutorService dnsIo = Executors.newFixedThreadPool(2, Scheduler.daemon("dns-io"));
         try {
             if (url == null) {
                 broker = new EmbeddedBroker(config.mqttEmbeddedListen(), config.dataDir().resolve("moquette"));
@@ -279,7 +271,7 @@ public final class Main {
             });
             mqtt = new MqttLink(mqttSettings, topics);
             MqttPublisher publisher = new MqttPublisher(topics, mqtt, homeAssistant, config.clusterEnabled());
-            ZoneFetcher fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo);
+            ZoneFetcher fetcher = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp());
             fetcher.countQueries(metrics::countQuery);
             Checker checker = new Checker(config, fetcher, clock);
             KeyLog keyLog = config.keylogFile() == null ? null : new KeyLog(config.keylogFile());
@@ -363,14 +355,14 @@ public final class Main {
                 knot.start();
             }
         } catch (IOException | MqttException | RuntimeException e) {
-            new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot, membership).close();
+            new Running(bridge, listener, mqtt, broker, writer, metrics, lock, knot, membership).close();
             throw e;
         }
         log.info("dnssec2mqtt {} started in {} ms: notify on {} (udp+tcp), broker {}{}, crypto {}, {} zones configured, {} known{}",
                 VERSION, (System.nanoTime() - t0) / 1_000_000, addresses(listener.boundAddresses()), url,
                 broker == null ? "" : " (embedded)", crypto.join(), config.zones().size(), bridge.knownZones(),
                 config.clusterEnabled() ? ", cluster node " + config.clusterNode() + " (standing by until elected)" : "");
-        return new Running(bridge, listener, mqtt, broker, writer, dnsIo, metrics, lock, knot, membership);
+        return new Running(bridge, listener, mqtt, broker, writer, metrics, lock, knot, membership);
     }
 
     /** Waits for the state load; its failure as the {@link IOException} it was. */
@@ -431,9 +423,8 @@ public final class Main {
         Config.ZoneConfig zc = config.zones().get(zone);
         Name keyName = zc == null ? null : zc.tsigKey();
         QueryTarget target = new QueryTarget(server, keyName, keyName == null ? null : config.tsigKeys().get(keyName));
-        ExecutorService io = Executors.newSingleThreadExecutor(Scheduler.daemon("dns-io"));
         try {
-            ZoneSnapshot snap = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io).fetch(zone, target);
+            ZoneSnapshot snap = new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()).fetch(zone, target);
             List<KeyInfo> keys = KeyAnalyzer.analyze(snap, List.of(), Clock.systemUTC().instant());
             out.println("; " + Zones.display(zone) + " serial " + snap.serial() + " from " + snap.server()
                     + ": " + keys.size() + " DNSKEY record" + (keys.size() == 1 ? "" : "s"));
@@ -461,8 +452,6 @@ public final class Main {
         } catch (DnsQueryException e) {
             err.println("check: " + e.getMessage());
             return 1;
-        } finally {
-            io.shutdownNow();
         }
     }
 }

@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.dnssec2mqtt.config.Config;
@@ -85,8 +84,7 @@ class BridgeFlowTest {
     }
 
     Checker realChecker(Config config, Clock clock) {
-        return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(),
-                Executors.newFixedThreadPool(2)), clock);
+        return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()), clock);
     }
 
     /** The system clock moved forward by {@link #ahead}: rollover steps come due without waiting for TTLs. */

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.dnssec2mqtt.config.HostPort;
@@ -53,11 +52,10 @@ public final class ZoneFetcher {
     static final int EDNS_PAYLOAD = 1232;
 
     /**
-     * @param executor not used any more: UDP answers are read on the asking thread
-     *     ({@link UdpExchange}), TCP answers on the connection's reader thread ({@link #completion});
-     *     kept until the callers drop it
+     * UDP answers are read on the asking thread ({@link UdpExchange}), TCP answers on the
+     * connection's reader thread ({@link #completion}): no thread pool of its own.
      */
-    public ZoneFetcher(Duration timeout, boolean tcp, Executor executor) {
+    public ZoneFetcher(Duration timeout, boolean tcp) {
         this.timeout = timeout;
         this.tcp = tcp;
     }
@@ -322,7 +320,7 @@ public final class ZoneFetcher {
      * directly. Handing each of a check's four answers to another thread first cost a thread
      * wake-up per answer on the NOTIFY → first key path (measured per stage, issue 11).
      */
-    private static Executor completion() {
+    private static java.util.concurrent.Executor completion() {
         return Runnable::run;
     }
 

@@ -68,10 +68,10 @@ public final class FetchBench {
             rows.add(run("dnsjava TCP, four at once", dnsjava(at, true, true, io), names));
             rows.add(run("dnsjava UDP (EDNS 1232), four at once, answers via the executor (ZoneFetcher before)",
                     dnsjava(at, false, true, io), names));
-            ZoneFetcher udp = new ZoneFetcher(timeout, false, io);
+            ZoneFetcher udp = new ZoneFetcher(timeout, false);
             rows.add(run("ZoneFetcher UDP (EDNS 1232), own exchange on the check thread, four at once",
                     z -> udp.fetch(z, target), names));
-            ZoneFetcher tcp = new ZoneFetcher(timeout, true, io);
+            ZoneFetcher tcp = new ZoneFetcher(timeout, true);
             rows.add(run("ZoneFetcher TCP_NODELAY, four at once (pooled)", z -> tcp.fetch(z, target), names));
             System.out.println("\nJava " + System.getProperty("java.version") + ", NSD on 127.0.0.1, " + ZONES
                     + " zones; one fetch = SOA + DNSKEY + CDS + CDNSKEY with DO\n");

@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ObjectName;
@@ -74,7 +72,6 @@ public final class MemoryBench {
         List<Name> all = new ArrayList<>(warm);
         all.addAll(names);
         Map<Name, Path> files = new BenchZones().write(all, work.resolve("zones"));
-        ExecutorService dnsIo = Executors.newFixedThreadPool(2);
         int port = FreePorts.tcpAndUdp();
         List<NsdServer> sources = new ArrayList<>();
         try {
@@ -95,7 +92,7 @@ public final class MemoryBench {
             s.registry = new ZoneRegistry(config);
             s.publisher = new MqttPublisher(topics, s.out, null, config.clusterEnabled());
             s.publisher.reconcile(Map.of(), List.of());
-            s.checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), dnsIo),
+            s.checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()),
                     Clock.systemUTC());
             s.scheduler = new Scheduler((z, cause, force, failures) -> check(s, z), WORKERS, WORKERS / 4, WORKERS / 4);
 
@@ -140,7 +137,6 @@ public final class MemoryBench {
             print("The registry alone (top 25):", registryHistogram);
         } finally {
             sources.forEach(NsdServer::close);
-            dnsIo.shutdownNow();
         }
     }
 

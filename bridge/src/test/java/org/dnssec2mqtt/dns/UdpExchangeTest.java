@@ -67,7 +67,7 @@ class UdpExchangeTest {
     }
 
     private static ZoneFetcher fetcher(Duration timeout) {
-        return new ZoneFetcher(timeout, false, null);
+        return new ZoneFetcher(timeout, false);
     }
 
     private QueryTarget target(TSIG key) {

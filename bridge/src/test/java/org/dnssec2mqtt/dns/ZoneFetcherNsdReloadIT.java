@@ -40,10 +40,9 @@ class ZoneFetcherNsdReloadIT {
         zone.addKsk();
         zone.addZsk();
         zone.sign();
-        ExecutorService io = Executors.newFixedThreadPool(2);
         ExecutorService checks = Executors.newFixedThreadPool(PARALLEL);
         try (NsdServer nsd = new NsdServer(tmp.resolve("nsd")).zone("reload.test", zone.signedFile()).start()) {
-            ZoneFetcher fetcher = new ZoneFetcher(Duration.ofSeconds(5), tcp, io);
+            ZoneFetcher fetcher = new ZoneFetcher(Duration.ofSeconds(5), tcp);
             QueryTarget target = QueryTarget.unsigned(new HostPort("127.0.0.1", nsd.port()));
             assertEquals(zone.serial(), fetcher.fetch(zone.name(), target).serial());
             List<String> failures = new ArrayList<>();
@@ -71,7 +70,6 @@ class ZoneFetcherNsdReloadIT {
             }
             assertEquals(List.of(), failures, "checks right after a reload of NSD");
         } finally {
-            io.shutdownNow();
             checks.shutdownNow();
         }
     }

@@ -22,8 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -54,7 +52,6 @@ class ZoneFetcherTest {
     /** A Java class name as it would leak from {@code Throwable.toString()}. */
     static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z]+\\.)+[A-Z]\\w+|Exception|Error\\b");
 
-    final ExecutorService io = Executors.newFixedThreadPool(2);
     final DemoZone zone = new DemoZone(ZONE, 7, Clock.fixed(Instant.parse("2026-11-22T06:00:00Z"), ZoneOffset.UTC));
     Server server;
 
@@ -63,11 +60,10 @@ class ZoneFetcherTest {
         if (server != null) {
             server.close();
         }
-        io.shutdownNow();
     }
 
     private ZoneFetcher fetcher(boolean tcp, Duration timeout) {
-        return new ZoneFetcher(timeout, tcp, io);
+        return new ZoneFetcher(timeout, tcp);
     }
 
     private QueryTarget target() {
@@ -99,23 +95,6 @@ class ZoneFetcherTest {
         assertEquals(8, server.tcpQueries.get());
         // one query per connection at a time (see TcpClient), the second fetch on the same ones
         assertTrue(server.connections.get() <= 4, server.connections.get() + " connections");
-    }
-
-    /**
-     * Over TCP an answer is parsed on the thread that read it and wakes the check directly: no
-     * thread hand-off per answer on the NOTIFY → first key path.
-     */
-    @Test
-    void tcpAnswersAreNotHandedToTheExecutor() throws Exception {
-        zone.addKey(true, true);
-        server = new Server(zone);
-        AtomicInteger handedOff = new AtomicInteger();
-        ZoneFetcher f = new ZoneFetcher(Duration.ofSeconds(5), true, r -> {
-            handedOff.incrementAndGet();
-            io.execute(r);
-        });
-        assertEquals(1, f.fetch(ZONE, target()).keys().size());
-        assertEquals(0, handedOff.get(), "answers handed to the executor");
     }
 
     /** NSD closes pooled connections (on reload, when idle): the next fetch must still succeed. */

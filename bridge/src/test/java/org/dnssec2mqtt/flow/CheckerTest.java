@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.dnssec2mqtt.config.Config;
 import org.dnssec2mqtt.demo.DemoZone;
 import org.dnssec2mqtt.dns.ZoneFetcher;
@@ -26,12 +24,10 @@ class CheckerTest {
     @TempDir
     Path dir;
 
-    final ExecutorService io = Executors.newFixedThreadPool(2);
     SpoofingServer server;
 
     @AfterEach
     void tearDown() {
-        io.shutdownNow();
         if (server != null) {
             server.close();
         }
@@ -47,7 +43,7 @@ class CheckerTest {
         Config config = TestConfig.load(dir, "dns.timeout = 2s\ndns.transport = tcp\n"
                 + "zones.example.test.servers = 127.0.0.1:" + server.port() + "\n"
                 + (resolver ? "dns.resolver = 127.0.0.1:" + server.port() + "\n" : ""));
-        return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io), Clock.systemUTC());
+        return new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()), Clock.systemUTC());
     }
 
     /** The zone with a KSK and a ZSK, both signing. */
@@ -128,7 +124,7 @@ class CheckerTest {
             auth.add(zone);
             Config config = TestConfig.load(dir, "dns.timeout = 2s\ndns.transport = tcp\n"
                     + "zones.example.test.servers = 127.0.0.1:" + auth.port() + "\n");
-            Checker checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp(), io),
+            Checker checker = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()),
                     Clock.systemUTC());
             TrackedZone z = new TrackedZone(ZONE, true);
             assertEquals(List.of("zone_added"), types(check(checker, z)));
