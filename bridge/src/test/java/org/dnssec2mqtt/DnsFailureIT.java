@@ -81,6 +81,8 @@ class DnsFailureIT {
                 notify.allow = 127.0.0.2/32
                 tsig.keyfile = %s
                 dns.timeout = 1s
+                # SpoofingServer answers over TCP only (forged UDP answers: UdpExchangeTest)
+                dns.transport = tcp
                 poll.full-interval = 0
                 mqtt.embedded.listen = 127.0.0.1:%d
                 data.dir = %s
