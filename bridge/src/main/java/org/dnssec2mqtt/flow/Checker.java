@@ -493,10 +493,11 @@ public class Checker {
     }
 
     /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server. */
+    /** Each key's RDATA, compared as it is on the wire (exact, and no Base64 to make). */
     private static Set<String> rdata(ZoneSnapshot a) {
         Set<String> out = new HashSet<>();
         for (DNSKEYRecord k : a.keys()) {
-            out.add(k.rdataToString());
+            out.add(new String(k.rdataToWireCanonical(), java.nio.charset.StandardCharsets.ISO_8859_1));
         }
         return out;
     }

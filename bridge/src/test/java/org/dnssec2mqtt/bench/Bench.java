@@ -401,6 +401,7 @@ public final class Bench {
         awaitQuiet(sub, null, 5);
         long states0 = sub.stateMessages.get();
         String transaction = "bench-recheck-" + System.nanoTime();
+        CpuTally cpu0 = CpuTally.now();
         long t0 = System.nanoTime();
         CompletableFuture<String> response = sub.request(PREFIX + "/_bridge/request/recheck",
                 "{\"zone\":\"*\",\"transaction\":\"" + transaction + "\"}", transaction);
@@ -412,6 +413,7 @@ public final class Bench {
         }
         out.printf(Locale.ROOT, "bench: recheck * of %d zones: response after %.2f s (%d state messages by then): %s%n",
                 run.zonesTracked, run.recheckAllS, sub.stateMessages.get() - states0, run.recheckAllResponse);
+        out.println("bench: recheck * CPU: " + CpuTally.describe(CpuTally.now().since(cpu0), run.zonesTracked));
     }
 
     /** Stops the bridge and starts it again on the same data dir: online, then every zone checked. */
