@@ -38,16 +38,11 @@ final class BridgeSession implements MqttLink.Session {
      * zone to adopt, and a request must see every known zone.
      */
     private boolean statesLoaded() {
-        return loaded(restored);
-    }
-
-    /** Waits for {@code load}; false when it failed (the start fails and says why). */
-    static boolean loaded(CompletableFuture<?> load) {
         try {
-            load.join();
+            restored.join();
             return true;
         } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-            return false;
+            return false; // the start fails and says why
         }
     }
 

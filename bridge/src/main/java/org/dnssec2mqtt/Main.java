@@ -313,13 +313,10 @@ public final class Main {
             NotifyHandler handler = new NotifyHandler(config.notifyAllow(), config.tsigKeys(), config.notifyRequireTsig());
             crypto.join(); // before any signature is checked
             // bound before the connect: a bridge that cannot listen never says online; a NOTIFY
-            // answered meanwhile waits for the states (a known zone must be found known)
-            Bridge b = bridge;
-            listener = new NotifyListener(config.notifyListen(), handler, request -> {
-                if (BridgeSession.loaded(restored)) {
-                    b.onNotify(request);
-                }
-            });
+            // answered meanwhile waits in the listener's queues for the states (a known zone must
+            // be found known), held there: the sink must never block a reader thread
+            listener = new NotifyListener(config.notifyListen(), handler, bridge::onNotify);
+            listener.hold();
             listener.countOutcomes(word -> {
                 if (!word.equals("dropped")) {
                     m.countNotify(Metrics.NotifyResult.valueOf(word.toUpperCase(java.util.Locale.ROOT)));
@@ -330,6 +327,7 @@ public final class Main {
                 mqtt.start(); // connects and reads back while the states load; the reconcile waits for them
             }
             awaitStates(restored);
+            listener.release();
             StateWriter w = writer;
             NotifyListener l = listener;
             Scheduler scheduler = bridge.scheduler();
@@ -340,6 +338,7 @@ public final class Main {
             if (config.clusterEnabled()) {
                 // standing by until the election says otherwise: the link connects on takeover
                 bridge.standby();
+                Bridge b = bridge;
                 String node = config.clusterNode();
                 m.setClusterActive(node, false);
                 member.set(new Membership(node, topics,

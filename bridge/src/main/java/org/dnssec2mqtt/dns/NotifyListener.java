@@ -102,6 +102,8 @@ public final class NotifyListener implements AutoCloseable {
     private final ArrayDeque<InetAddress> ready = new ArrayDeque<>();
     /** A thread is in a sink call (guarded by {@code queues}): the sink is called by one thread at a time. */
     private boolean sinkBusy;
+    /** NOTIFYs are answered and queued but not handed on ({@link #hold}; guarded by {@code queues}). */
+    private boolean held;
     private final Map<InetAddress, Integer> connectionsBySource = new ConcurrentHashMap<>();
     private final AtomicLong lastDropLog = new AtomicLong(Long.MIN_VALUE);
     private Thread dispatcher;
@@ -154,6 +156,25 @@ public final class NotifyListener implements AutoCloseable {
      *     {@code notify.listen: cannot bind 127.0.0.1:5353 (UDP): Address already in use; choose
      *     another port or stop the other process}
      */
+    /**
+     * Until {@link #release}: every NOTIFY is answered and waits in its source's queue, nothing
+     * reaches the sink (the bridge is not ready for it yet: its saved states still load). No
+     * thread of the listener waits for that.
+     */
+    public void hold() {
+        synchronized (queues) {
+            held = true;
+        }
+    }
+
+    /** What {@link #hold} kept goes to the sink, and every NOTIFY after it. */
+    public void release() {
+        synchronized (queues) {
+            held = false;
+            queues.notifyAll();
+        }
+    }
+
     public synchronized void start() throws IOException {
         if (closed.get() || connectionPool != null) {
             throw new IllegalStateException("NotifyListener can be started once");
@@ -488,7 +509,7 @@ public final class NotifyListener implements AutoCloseable {
             return;
         }
         synchronized (queues) {
-            if (sinkBusy || !ready.isEmpty()) {
+            if (held || sinkBusy || !ready.isEmpty()) {
                 if (!enqueue(request)) {
                     dropped(request.source());
                 }
@@ -545,7 +566,7 @@ public final class NotifyListener implements AutoCloseable {
         while (!closed.get()) {
             NotifyRequest next;
             synchronized (queues) {
-                while (ready.isEmpty() || sinkBusy) {
+                while (ready.isEmpty() || sinkBusy || held) {
                     if (closed.get()) {
                         return;
                     }

@@ -123,6 +123,32 @@ class NotifyListenerTest {
         }
     }
 
+    /**
+     * Held (the bridge's saved states still load): NOTIFYs over UDP and TCP are answered and wait
+     * in the queues, and no thread of the listener calls the sink; released, they all reach it.
+     */
+    @Test
+    void aHeldListenerAnswersAndQueuesAndHandsOnOnlyWhenReleased() throws Exception {
+        listener = new NotifyListener(List.of(new InetSocketAddress(LOCALHOST, 0)),
+                new NotifyHandler(LOOPBACK, TsigKeys.none(), false), received::add);
+        listener.hold();
+        listener.start();
+        try (DatagramSocket udp = udpClient(); Socket tcp = tcpClient()) {
+            assertEquals(Rcode.NOERROR, udpExchange(udp, NOTIFY_SOA).getRcode());
+            assertEquals(Rcode.NOERROR, tcpExchange(tcp, NOTIFY_SOA).getRcode());
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS);
+        while (listener.queued() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(1); // polling interval: each is queued just after its reply went out
+        }
+        assertEquals(2, listener.queued(), "both wait in the queues");
+        assertNull(received.poll(), "nothing reached the sink while held");
+        listener.release();
+        assertEquals("example.com.", received.poll(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS).zone().toString());
+        assertEquals("example.com.", received.poll(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS).zone().toString());
+        assertEquals(0, listener.queued());
+    }
+
     @Test
     void notifyOverTcpIsAnsweredAndReachesTheSink() throws Exception {
         start();
