@@ -18,7 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Message;
-import org.xbill.DNS.io.DefaultIoClientFactory;
 import org.xbill.DNS.io.IoClientFactory;
 import org.xbill.DNS.io.TcpIoClient;
 import org.xbill.DNS.io.UdpIoClient;
@@ -53,9 +52,11 @@ final class TcpClient implements TcpIoClient {
 
     private final Map<InetSocketAddress, List<Connection>> connections = new ConcurrentHashMap<>();
 
-    /** dnsjava's factory with this TCP client and dnsjava's UDP client (a new port per query). */
+    /**
+     * dnsjava's factory with this TCP client, for resolvers that ask over TCP only: UDP queries go
+     * through {@link UdpExchange}, never through dnsjava's client.
+     */
     IoClientFactory factory() {
-        UdpIoClient udp = new DefaultIoClientFactory().createOrGetUdpClient();
         return new IoClientFactory() {
             @Override
             public TcpIoClient createOrGetTcpClient() {
@@ -64,7 +65,8 @@ final class TcpClient implements TcpIoClient {
 
             @Override
             public UdpIoClient createOrGetUdpClient() {
-                return udp;
+                return (local, remote, query, data, max, timeout) -> CompletableFuture.failedFuture(
+                        new IllegalStateException("UDP queries go through UdpExchange"));
             }
         };
     }

@@ -492,8 +492,7 @@ public class Checker {
         }
     }
 
-    /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server. */
-    /** Each key's RDATA, compared as it is on the wire (exact, and no Base64 to make). */
+    /** Keys' DNSKEY RDATA, TTLs ignored: what must be equal on every server (wire form: exact, no Base64 to make). */
     private static Set<String> rdata(ZoneSnapshot a) {
         Set<String> out = new HashSet<>();
         for (DNSKEYRecord k : a.keys()) {

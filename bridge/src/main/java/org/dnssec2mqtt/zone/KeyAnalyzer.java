@@ -136,7 +136,6 @@ public final class KeyAnalyzer {
         return out;
     }
 
-    /** Algorithm and public key: stable across the REVOKE bit and TTL or flag changes. */
     /**
      * {@code key.toString()}, without encoding the key in Base64 again ({@code identity} holds it)
      * where dnsjava's layout is the plain one: protocol 3, class IN, none of its printing options.
@@ -152,6 +151,7 @@ public final class KeyAnalyzer {
         return KeyInfo.presentation(key.getName().toString(), key.getTTL(), key.getFlags(), key.getAlgorithm(), identity);
     }
 
+    /** Algorithm and public key: stable across the REVOKE bit and TTL or flag changes. */
     public static String identity(DNSKEYRecord key) {
         return key.getAlgorithm() + ":" + Base64.getEncoder().encodeToString(key.getKey());
     }
