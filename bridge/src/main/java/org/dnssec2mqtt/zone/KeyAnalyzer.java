@@ -81,12 +81,11 @@ public final class KeyAnalyzer {
                     key.getKey()).getFootprint();
         }
         // A revoked key must never get a DS at the parent; dnssec-dsfromkey skips them too.
-        // The digests cover the owner name and the RDATA, all in the record's text: the same text,
-        // the same DS (so a periodic check of an unchanged key hashes nothing).
+        // The digests are made from the key's fields when asked for (KeyInfo.ds, protocol 3), not kept.
         String text = text(key, identity);
-        boolean same = prior != null && text.equals(prior.dnskey());
-        String ds256 = !sep || revoked ? null : same ? prior.dsSha256() : ds(key, DNSSEC.Digest.SHA256);
-        String ds384 = !sep || revoked ? null : same ? prior.dsSha384() : ds(key, DNSSEC.Digest.SHA384);
+        boolean standard = key.getProtocol() == 3;
+        String ds256 = !sep || revoked ? null : standard ? KeyInfo.MADE_AGAIN : ds(key, DNSSEC.Digest.SHA256);
+        String ds384 = !sep || revoked ? null : standard ? KeyInfo.MADE_AGAIN : ds(key, DNSSEC.Digest.SHA384);
 
         // The RFC 5011 timeline: fixed once set, so a restart or a re-check never moves it.
         Instant addHoldDown = sep ? firstSeen.plus(HOLD_DOWN) : null;

@@ -14,7 +14,9 @@ import java.time.Instant;
  * @param dnskey the record in presentation format, for the key log; where it is exactly what the
  *     key's other fields give ({@link #presentation}), it is not kept but made again when asked
  * @param originalKeytag the tag before REVOKE was set; null unless revoked
- * @param dsSha256 DS RDATA as {@code dnssec-dsfromkey} prints it; null unless an unrevoked SEP key
+ * @param dsSha256 DS RDATA as {@code dnssec-dsfromkey} prints it; null unless an unrevoked SEP key.
+ *     Like {@code dnskey}, it and {@code dsSha384} are not kept where they are what the key's own
+ *     fields give ({@link #ds}), but made again when asked
  * @param cds true when a CDS or CDNSKEY record of the zone points at this key (RFC 7344)
  * @param dsAtParent SEP keys: whether a DS at the parent matches; null when not known
  * @param addHolddownUntil SEP keys: first seen + 30 days (RFC 5011 §2.4.1); null otherwise
@@ -48,11 +50,13 @@ public record KeyInfo(
     /**
      * Held in place of {@code dnskey} when that is the text {@link #presentation} makes (the key's
      * data is in {@code identity} already, and the text, ~170 bytes, was the largest part of a key
-     * kept for 100,000 zones), and of {@code topicId} when that is the plain key tag. Compared by
-     * instance; never seen outside ({@link #dnskey()}, {@link #topicId()}).
+     * kept for 100,000 zones), of {@code topicId} when that is the plain key tag, and of the DS
+     * texts when they are what {@link #ds} makes (~270 bytes of a SEP key). Compared by instance;
+     * never seen outside ({@link #dnskey()}, {@link #topicId()}, {@link #dsSha256()},
+     * {@link #dsSha384()}). {@link KeyAnalyzer} gives it for the DS texts of a key it analyses.
      */
     @SuppressWarnings("StringOperationCanBeSimplified") // a distinct instance on purpose
-    private static final String MADE_AGAIN = new String("");
+    static final String MADE_AGAIN = new String("");
 
     public KeyInfo {
         if (topicId != null && topicId != MADE_AGAIN && topicId.equals(Integer.toString(keytag))) {
@@ -62,6 +66,118 @@ public record KeyInfo(
                 && dnskey.equals(presentation(zone, ttl, flags, algorithm, identity))) {
             dnskey = MADE_AGAIN;
         }
+        if (dsSha256 != null && dsSha256 != MADE_AGAIN
+                && dsSha256.equals(ds(zone, keytag, flags, algorithm, identity, SHA256))) {
+            dsSha256 = MADE_AGAIN;
+        }
+        if (dsSha384 != null && dsSha384 != MADE_AGAIN
+                && dsSha384.equals(ds(zone, keytag, flags, algorithm, identity, SHA384))) {
+            dsSha384 = MADE_AGAIN;
+        }
+    }
+
+    /** DS digest types (RFC 4509, RFC 6605). */
+    private static final int SHA256 = 2;
+    private static final int SHA384 = 4;
+
+    @Override
+    public String dsSha256() {
+        return dsSha256 == MADE_AGAIN ? ds(zone, keytag, flags, algorithm, identity, SHA256) : dsSha256;
+    }
+
+    @Override
+    public String dsSha384() {
+        return dsSha384 == MADE_AGAIN ? ds(zone, keytag, flags, algorithm, identity, SHA384) : dsSha384;
+    }
+
+    /**
+     * The DS RDATA for this key as dnsjava and {@code dnssec-dsfromkey} print it: tag, algorithm,
+     * digest type, the digest in upper-case hex over the owner's canonical wire form and the DNSKEY
+     * RDATA (RFC 4034 §5.1.4); null when the fields do not make a key or a name.
+     */
+    static String ds(String zone, int keytag, int flags, int algorithm, String identity, int digestType) {
+        int colon = identity == null ? -1 : identity.indexOf(':');
+        if (zone == null || colon < 0) {
+            return null;
+        }
+        byte[] owner = canonicalWire(zone);
+        byte[] key;
+        try {
+            key = java.util.Base64.getDecoder().decode(identity.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (owner == null) {
+            return null;
+        }
+        java.security.MessageDigest md = DIGESTS.get()[digestType == SHA256 ? 0 : 1];
+        md.update(owner);
+        md.update(new byte[] {(byte) (flags >> 8), (byte) flags, 3, (byte) algorithm});
+        md.update(key);
+        byte[] digest = md.digest();
+        StringBuilder b = new StringBuilder(16 + 2 * digest.length)
+                .append(keytag).append(' ').append(algorithm).append(' ').append(digestType).append(' ');
+        for (byte x : digest) {
+            b.append(HEX[(x >> 4) & 0xF]).append(HEX[x & 0xF]);
+        }
+        return b.toString();
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    /** SHA-256 and SHA-384 per thread: looking them up was half the time of a DS made again. */
+    private static final ThreadLocal<java.security.MessageDigest[]> DIGESTS = ThreadLocal.withInitial(() -> {
+        try {
+            return new java.security.MessageDigest[] {
+                java.security.MessageDigest.getInstance("SHA-256"), java.security.MessageDigest.getInstance("SHA-384")};
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256 or SHA-384", e);
+        }
+    });
+
+    /**
+     * {@code zone} (payload form, trailing dot or not) as a lower-case wire name (RFC 4034 §6.2);
+     * written directly for plain names, through dnsjava's parser for escapes; null when no name.
+     */
+    static byte[] canonicalWire(String zone) {
+        byte[] plain = plainWire(zone);
+        if (plain != null) {
+            return plain;
+        }
+        try {
+            return org.xbill.DNS.Name.fromString(zone, org.xbill.DNS.Name.root).toWireCanonical();
+        } catch (org.xbill.DNS.TextParseException e) {
+            return null;
+        }
+    }
+
+    /** A name of plain ASCII labels without escapes, lower-cased to wire form; else null. */
+    private static byte[] plainWire(String zone) {
+        int n = zone.length();
+        if (zone.equals(".")) {
+            return new byte[] {0};
+        }
+        if (n == 0 || n > 253 || zone.indexOf('\\') >= 0) {
+            return null;
+        }
+        int end = zone.charAt(n - 1) == '.' ? n - 1 : n;
+        byte[] w = new byte[end + 2];
+        int start = 0;
+        for (int i = 0; i <= end; i++) {
+            char c = i == end ? '.' : zone.charAt(i);
+            if (c == '.') {
+                if (i == start || i - start > 63) {
+                    return null;
+                }
+                w[start] = (byte) (i - start);
+                start = i + 1;
+            } else if (c > 0x7e || c <= ' ') {
+                return null;
+            } else {
+                w[i + 1] = (byte) (c >= 'A' && c <= 'Z' ? c + 32 : c);
+            }
+        }
+        return w; // the last byte, the root label, is 0
     }
 
     /** The last topic level under {@code keys/}: the key tag, or as given when it is not just that. */

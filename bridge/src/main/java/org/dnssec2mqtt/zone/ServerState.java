@@ -17,7 +17,8 @@ public record ServerState(String server, long serial, String error, List<Integer
                           boolean keysMatch, boolean lagging, Instant checkedAt) {
 
     public ServerState {
-        error = error == null ? "" : error;
+        server = Shared.text(server);
+        error = error == null ? "" : Shared.text(error);
         keytags = keytags == null ? List.of() : List.copyOf(keytags);
     }
 

@@ -64,9 +64,13 @@ public record ZoneState(
 
     public ZoneState {
         keys = List.copyOf(keys);
-        problem = problem == null ? "" : problem;
-        status = status == null ? "ok" : status;
-        rrsigAlert = rrsigAlert == null ? "ok" : rrsigAlert;
+        // One copy of the few texts many zones hold alike (their server, "ok", no problem): with
+        // 100,000 zones a copy of each per zone was ~100 bytes of every zone's heap.
+        server = Shared.text(server);
+        problem = problem == null || problem.isEmpty() ? "" : problem;
+        status = status == null ? "ok" : Shared.text(status);
+        validation = Shared.text(validation);
+        rrsigAlert = rrsigAlert == null ? "ok" : Shared.text(rrsigAlert);
         cds = cds == null ? List.of() : List.copyOf(cds);
         cdnskey = cdnskey == null ? List.of() : List.copyOf(cdnskey);
         parentDs = parentDs == null ? null : List.copyOf(parentDs);

@@ -10,8 +10,8 @@ import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.DNSSEC;
 
 /**
- * A check takes a key's DS digests from the key as it knew it while the record is the same;
- * whatever changes the record (here the SEP bit, which keeps the key's identity) computes them anew.
+ * A key's DS digests follow its record: the same record, the same digests; whatever changes the
+ * record (here the SEP bit, which keeps the key's identity) changes them.
  */
 class KeyAnalyzerDsReuseTest {
     static final Instant NOW = Instant.parse("2026-11-22T06:30:00Z");

@@ -88,4 +88,60 @@ class KeyInfoTest {
             assertEquals("", held(back));
         }
     }
+
+    /** issue 11: the two DS texts were ~270 bytes of a SEP key, kept for each of 100,000 zones. */
+    @Test
+    void theDsTextsAreNotKeptButMadeAgainAsBindPrintsThem() throws Exception {
+        java.util.Map<String, String> bind = new java.util.HashMap<>();
+        for (org.xbill.DNS.Record r : Fixtures.records("d1.aa.ds")) {
+            org.xbill.DNS.DSRecord ds = (org.xbill.DNS.DSRecord) r;
+            bind.put(ds.getFootprint() + "/" + ds.getDigestID(), ds.rdataToString());
+        }
+        int seps = 0;
+        for (KeyInfo k : analyzed()) {
+            if (!k.sep() || k.revoked()) {
+                assertEquals(null, k.dsSha256());
+                continue;
+            }
+            seps++;
+            assertEquals(bind.get(k.keytag() + "/2"), k.dsSha256(), "dnssec-dsfromkey -2 for " + k.keytag());
+            assertEquals(bind.get(k.keytag() + "/4"), k.dsSha384(), "dnssec-dsfromkey -a SHA-384 for " + k.keytag());
+            assertEquals("", held(k, "dsSha256"), "no copy of the SHA-256 DS text");
+            assertEquals("", held(k, "dsSha384"), "no copy of the SHA-384 DS text");
+            KeyInfo back = Json.GSON.fromJson(Json.GSON.toJson(k), KeyInfo.class);
+            assertEquals(k, back, "from a state file, the same key");
+            assertEquals("", held(back, "dsSha256"), "nor when read from a state file");
+        }
+        assertEquals(3, seps, "the fixture's unrevoked SEP keys");
+    }
+
+    /** The digest made without dnsjava is dnsjava's, for the root, upper-case owners and both digest types. */
+    @Test
+    void theDsMadeAgainIsDnsjavasForAnyOwner() throws Exception {
+        for (DNSKEYRecord fixture : Fixtures.keys("d1.aa.dnskey")) {
+            for (String zone : List.of(".", "D1.AA.", "xn--bcher-kva.example.", "a\\.b.example.")) {
+                DNSKEYRecord r = new DNSKEYRecord(org.xbill.DNS.Name.fromString(zone), org.xbill.DNS.DClass.IN, 3600,
+                        fixture.getFlags(), DNSKEYRecord.Protocol.DNSSEC, fixture.getAlgorithm(), fixture.getKey());
+                String display = zone.equals(".") ? "." : zone.substring(0, zone.length() - 1);
+                for (int digest : new int[] {2, 4}) {
+                    assertEquals(KeyAnalyzer.ds(r, digest), KeyInfo.ds(display, r.getFootprint(), r.getFlags(),
+                            r.getAlgorithm(), KeyAnalyzer.identity(r), digest), zone + " " + r.getFootprint() + " " + digest);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aDsTextTheKeyDoesNotGiveIsKeptAsGiven() throws Exception {
+        KeyInfo k = analyzed().stream().filter(x -> x.sep() && !x.revoked()).findFirst().orElseThrow();
+        String lower = k.dsSha256().toLowerCase(java.util.Locale.ROOT);
+        KeyInfo other = new KeyInfo(k.identity(), k.topicId(), k.dnskey(), k.zone(), k.keytag(), k.flags(), k.role(),
+                k.state(), k.revoked(), k.originalKeytag(), k.algorithm(), k.algorithmName(), k.bits(), k.ttl(),
+                lower, k.dsSha384(), k.firstSeen(), k.cds(), k.dsAtParent(), k.addHolddownUntil(),
+                k.revokedAt(), k.removeHolddownUntil());
+        assertEquals(lower, other.dsSha256());
+        assertEquals(k.dsSha384(), other.dsSha384());
+        assertEquals("", held(other, "dsSha384"));
+        assertNotEquals(k, other, "another text, another key record");
+    }
 }
