@@ -59,6 +59,8 @@ public record KeyInfo(
     static final String MADE_AGAIN = new String("");
 
     public KeyInfo {
+        bits = Shared.number(bits);
+        originalKeytag = Shared.number(originalKeytag);
         if (topicId != null && topicId != MADE_AGAIN && topicId.equals(Integer.toString(keytag))) {
             topicId = MADE_AGAIN;
         }

@@ -46,6 +46,7 @@ public record RolloverRecord(Instant parentCheckedAt, Map<String, SeenDs> parent
      */
     public record TrackedKey(int keytag, Integer originalKeytag, long ttl, Instant goneAt, List<String> steps) {
         public TrackedKey {
+            originalKeytag = Shared.number(originalKeytag);
             steps = steps == null ? List.of() : List.copyOf(steps);
         }
 

@@ -19,7 +19,7 @@ public record ServerState(String server, long serial, String error, List<Integer
     public ServerState {
         server = Shared.text(server);
         error = error == null ? "" : Shared.text(error);
-        keytags = keytags == null ? List.of() : List.copyOf(keytags);
+        keytags = Shared.numbers(keytags);
     }
 
     public boolean reachable() {

@@ -87,6 +87,13 @@ class ZoneEvaluatorTest {
         assertSame(a.status(), c.status());
         assertSame(a.problem(), c.problem());
         assertSame(one.server(), c.servers().get(0).server());
+        // and of the key tags and sizes (beyond the JDK's shared 127), ~4 numbers of 16 bytes a zone
+        ServerState tags1 = new ServerState(server, 1, "", List.of(Integer.valueOf(20179), Integer.valueOf(954)), true, false, T0);
+        ServerState tags2 = new ServerState(server, 1, "", List.of(Integer.valueOf(20179), Integer.valueOf(954)), true, false, T0);
+        assertSame(tags1.keytags().get(0), tags2.keytags().get(0));
+        assertSame(tags1.keytags().get(1), tags2.keytags().get(1));
+        KeyInfo k = a.keys().get(0);
+        assertSame(k.bits(), first(null).state().keys().get(0).bits(), "the key size of each check");
     }
 
     @Test
