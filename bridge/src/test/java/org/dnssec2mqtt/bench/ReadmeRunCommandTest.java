@@ -23,8 +23,8 @@ class ReadmeRunCommandTest {
         assertFalse(readme.contains("java -Xms16m"), "the JVM options belong in the launcher only");
         List<String> options = Files.readAllLines(BridgeProcess.launcher()).stream()
                 .filter(l -> l.startsWith("JVM_OPTIONS=")).toList();
-        assertEquals(List.of("JVM_OPTIONS=\"-Xms16m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-                + " -XX:CompileThresholdScaling=0.05\""), options);
+        assertEquals(List.of("JVM_OPTIONS=\"-Xms16m -Xmx256m -XX:+UseSerialGC -XX:MinHeapFreeRatio=20"
+                + " -XX:MaxHeapFreeRatio=40 -XX:NewRatio=3 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05\""), options);
     }
 
     @Test
