@@ -264,7 +264,7 @@ public class Checker {
             confirmed = before != null;
         }
         ZoneEvaluator.Outcome o = ZoneEvaluator.full(before, confirmed,
-                new ZoneEvaluator.Observation(best, servers, parentDs), settings, now, validator);
+                new ZoneEvaluator.Observation(best, servers, parentDs, z.display), settings, now, validator);
         if (!again && before != null && looksTorn(before.keys(), o.state().keys())
                 && !(justChanged && best.serial() == announced)) {
             long lookAgain = System.nanoTime();

@@ -32,8 +32,17 @@ public final class TrackedZone {
     volatile boolean removed;
 
     TrackedZone(Name name, boolean configured) {
+        this(name, configured, null);
+    }
+
+    /**
+     * @param known the zone's name in payload form as a state already holds it (read back): kept
+     *     instead of a copy of its own where it is the same text; null for none
+     */
+    TrackedZone(Name name, boolean configured, String known) {
         this.name = name;
-        this.display = Zones.display(name);
+        String display = Zones.display(name);
+        this.display = display.equals(known) ? known : display;
         this.configured = configured;
     }
 

@@ -53,7 +53,7 @@ public final class ZoneRegistry {
 
     /** A state read back from the data directory (or followed from the active cluster node): the zone is known. */
     public TrackedZone restore(Name name, ZoneState s) {
-        TrackedZone fresh = new TrackedZone(name, false);
+        TrackedZone fresh = new TrackedZone(name, false, s.zone());
         TrackedZone known = zones.putIfAbsent(name, fresh);
         TrackedZone z = known == null ? fresh : known;
         // a zone already here (a cluster node following the active one) may be counted as unconfirmed

@@ -37,8 +37,16 @@ public final class ZoneEvaluator {
     /** The parent side's DS RRset and whether it came validated (AD). */
     public record ParentDs(List<DSRecord> records, boolean validated) {}
 
-    /** What one full check saw: the trusted answer, every server, and the parent's DS (nullable). */
-    public record Observation(ZoneSnapshot answer, List<ServerState> servers, ParentDs parentDs) {}
+    /**
+     * What one full check saw: the trusted answer, every server, and the parent's DS (nullable);
+     * {@code zone}: the zone's name in payload form as the bridge already holds it (its tracked
+     * zone's), for the state to share on its first check; null when none.
+     */
+    public record Observation(ZoneSnapshot answer, List<ServerState> servers, ParentDs parentDs, String zone) {
+        public Observation(ZoneSnapshot answer, List<ServerState> servers, ParentDs parentDs) {
+            this(answer, servers, parentDs, null);
+        }
+    }
 
     /** The new state, its events, and the keys before (for clearing topics). */
     public record Outcome(ZoneState state, List<Event> events, List<KeyInfo> keysBefore) {
@@ -62,8 +70,10 @@ public final class ZoneEvaluator {
                                Validator validator) {
         ZoneSnapshot a = obs.answer();
         String display = Zones.display(a.zone());
-        // one copy of the name for the state and its keys, the same from check to check (100,000 zones: ~10 MiB)
-        String zone = before != null && display.equals(before.zone()) ? before.zone() : display;
+        // one copy of the name for the state and its keys, the same from check to check and the
+        // tracked zone's (100,000 zones: ~10 MiB a copy)
+        String zone = before != null && display.equals(before.zone()) ? before.zone()
+                : display.equals(obs.zone()) ? obs.zone() : display;
         List<Event> events = new ArrayList<>();
         List<KeyInfo> oldKeys = confirmed ? before.keys() : List.of();
         Validator.Result v = validator.check(a, now);

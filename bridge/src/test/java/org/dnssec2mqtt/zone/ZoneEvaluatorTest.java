@@ -69,6 +69,18 @@ class ZoneEvaluatorTest {
     }
 
     @Test
+    void aFirstCheckTakesTheNameTheBridgeHolds() {
+        // issue 11: the tracked zone's name and its first state's were two copies (heap dump)
+        String held = new String(Zones.display(Signed.snapshot(zone).zone()));
+        ZoneState s = ZoneEvaluator.full(null, false,
+                new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), null, held), S, T0).state();
+        assertSame(held, s.zone());
+        for (KeyInfo k : s.keys()) {
+            assertSame(held, k.zone());
+        }
+    }
+
+    @Test
     void zonesShareOneCopyOfTheTextsTheyHoldAlike() {
         // issue 11: a copy of the server's host:port and of the empty error per zone was ~100 bytes
         // of each of 100,000 zones' heap (heap dump of the bench's bridge)
