@@ -26,7 +26,7 @@ case "${1:-}" in
     store) main=org.dnssec2mqtt.bench.StoreBench ;;
     check) main=org.dnssec2mqtt.bench.CheckBench ;;
     memory) main=org.dnssec2mqtt.bench.MemoryBench
-        opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:NewRatio=3 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05}" ;;
+        opts="${BENCH_MEMORY_JVM_OPTS:--Xms16m -Xmx256m -XX:+UseSerialGC -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05}" ;;
     readback) main=org.dnssec2mqtt.bench.ReadBackBench ;;
     wake) main=org.dnssec2mqtt.bench.WakeBench
         opts="-XX:TieredStopAtLevel=1" ;;

@@ -24,7 +24,7 @@ class ReadmeRunCommandTest {
         List<String> options = Files.readAllLines(BridgeProcess.launcher()).stream()
                 .filter(l -> l.startsWith("JVM_OPTIONS=")).toList();
         assertEquals(List.of("JVM_OPTIONS=\"-Xms16m -Xmx256m -XX:+UseSerialGC -XX:MinHeapFreeRatio=20"
-                + " -XX:MaxHeapFreeRatio=40 -XX:NewRatio=3 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05\""), options);
+                + " -XX:MaxHeapFreeRatio=40 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05\""), options);
     }
 
     @Test
