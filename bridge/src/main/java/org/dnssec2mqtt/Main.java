@@ -438,8 +438,9 @@ public final class Main {
                     sb.append(", revoked (was Key-ID ").append(k.originalKeytag()).append(')');
                 }
                 out.println(sb);
-                if (k.dsSha256() != null) {
-                    out.println(";   DS " + k.dsSha256());
+                String ds256 = k.dsSha256();
+                if (ds256 != null) {
+                    out.println(";   DS " + ds256);
                     out.println(";   DS " + k.dsSha384());
                 }
             }

@@ -45,9 +45,10 @@ final class SignerEvents {
     static Event submission(ZoneState s, Checker.KskSubmission ks, KeyInfo k, Instant now) {
         String zone = s.zone();
         String who = signer(ks.source());
+        String ds256 = k == null ? null : k.dsSha256();
         Event.Builder b = Event.of("ksk_submission", zone, now)
                 .with("keytag", ks.keytag())
-                .with("ds_sha256", k == null ? null : k.dsSha256())
+                .with("ds_sha256", ds256)
                 .with("ds_sha384", k == null ? null : k.dsSha384())
                 .with("source", ks.source())
                 .with("key_id", ks.keyId());
@@ -55,7 +56,7 @@ final class SignerEvents {
             return b.text("Submit DS for " + zone, who + " asks to submit the DS for KSK " + ks.keytag() + " of " + zone
                     + ", but " + s.server() + " does not serve that key: no DS to give", Event.HIGH);
         }
-        return b.text("Submit DS for " + zone, who + " asks to submit DS " + k.dsSha256() + " for KSK " + ks.keytag()
+        return b.text("Submit DS for " + zone, who + " asks to submit DS " + ds256 + " for KSK " + ks.keytag()
                 + " of " + zone + " at the parent", Event.HIGH);
     }
 

@@ -33,11 +33,13 @@ public final class Payloads {
             m.put("bits", k.bits());
         }
         m.put("ttl", k.ttl());
-        if (k.dsSha256() != null) {
-            m.put("ds_sha256", k.dsSha256());
+        String ds256 = k.dsSha256(); // made again on each call: once each
+        if (ds256 != null) {
+            m.put("ds_sha256", ds256);
         }
-        if (k.dsSha384() != null) {
-            m.put("ds_sha384", k.dsSha384());
+        String ds384 = k.dsSha384();
+        if (ds384 != null) {
+            m.put("ds_sha384", ds384);
         }
         m.put("first_seen", k.firstSeen());
         m.put("cds", k.cds());

@@ -103,13 +103,13 @@ public record KeyInfo(
             return null;
         }
         byte[] owner = canonicalWire(zone);
+        if (owner == null) {
+            return null;
+        }
         byte[] key;
         try {
             key = java.util.Base64.getDecoder().decode(identity.substring(colon + 1));
         } catch (IllegalArgumentException e) {
-            return null;
-        }
-        if (owner == null) {
             return null;
         }
         java.security.MessageDigest md = DIGESTS.get()[digestType == SHA256 ? 0 : 1];

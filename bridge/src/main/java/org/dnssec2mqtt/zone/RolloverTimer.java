@@ -153,13 +153,14 @@ public final class RolloverTimer {
             if (!due(due, awaitSubmit, k.keytag())) {
                 return false;
             }
+            String ds256 = k.dsSha256();
             events.add(Event.of(DS_SUBMIT_READY, zone, now)
                     .with("keytag", k.keytag())
-                    .with("ds_sha256", k.dsSha256())
+                    .with("ds_sha256", ds256)
                     .with("ds_sha384", k.dsSha384())
                     .with("ready_at", due)
                     .text("Submit DS for " + zone + " now",
-                            "submit DS " + k.dsSha256() + " for " + k.role() + " " + k.keytag() + " of " + zone
+                            "submit DS " + ds256 + " for " + k.role() + " " + k.keytag() + " of " + zone
                                     + " at the parent now: the key has been published for its DNSKEY TTL plus the margin",
                             Event.HIGH));
             return true;
@@ -202,10 +203,11 @@ public final class RolloverTimer {
     /** The DS entries at the parent that point at {@code k}. */
     private static List<RolloverRecord.SeenDs> matching(KeyInfo k, Map<String, RolloverRecord.SeenDs> seen) {
         List<RolloverRecord.SeenDs> out = new ArrayList<>();
-        if (k.dsSha256() == null) {
+        String ds256 = k.dsSha256(); // made again on each call: once each
+        if (ds256 == null) {
             return out;
         }
-        String sha256 = normalize(k.dsSha256());
+        String sha256 = normalize(ds256);
         String sha384 = normalize(k.dsSha384());
         for (Map.Entry<String, RolloverRecord.SeenDs> e : seen.entrySet()) {
             String ds = e.getKey();

@@ -272,8 +272,9 @@ public final class ZoneEvaluator {
     static List<String> orphans(List<String> parentDs, List<KeyInfo> keys) {
         Set<String> ours = new HashSet<>();
         for (KeyInfo k : keys) {
-            if (k.dsSha256() != null) {
-                ours.add(normalize(k.dsSha256()));
+            String ds256 = k.dsSha256(); // made again on each call: once each
+            if (ds256 != null) {
+                ours.add(normalize(ds256));
                 ours.add(normalize(k.dsSha384()));
             }
         }
