@@ -45,6 +45,8 @@ public final class AuthServer implements AutoCloseable {
     private final AtomicLong dnskeyQueries = new AtomicLong();
     private final AtomicLong udpQueries = new AtomicLong();
     private volatile boolean closed;
+    /** While set, every answer waits for it: {@link #holdAnswers()}. */
+    private volatile java.util.concurrent.CountDownLatch hold;
     /** Open TCP connections, closed with the server: a stopped server answers nothing more. */
     private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -98,6 +100,33 @@ public final class AuthServer implements AutoCloseable {
     /** The queries that came over UDP (the rest of {@link #queries} over TCP). */
     public long udpQueries() {
         return udpQueries.get();
+    }
+
+    /**
+     * Holds every answer until {@link #releaseAnswers()} (or 30 s): a test can then make things
+     * happen while a check is certainly in flight, rather than racing it.
+     */
+    public void holdAnswers() {
+        hold = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    public void releaseAnswers() {
+        java.util.concurrent.CountDownLatch h = hold;
+        hold = null;
+        if (h != null) {
+            h.countDown();
+        }
+    }
+
+    private void awaitRelease() {
+        java.util.concurrent.CountDownLatch h = hold;
+        if (h != null) {
+            try {
+                h.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     public AuthServer start() {
@@ -185,6 +214,7 @@ public final class AuthServer implements AutoCloseable {
         if (q.getHeader().getFlag(Flags.QR) || q.getQuestion() == null) {
             return null;
         }
+        awaitRelease();
         queries.incrementAndGet();
         Message r = new Message(q.getHeader().getID());
         r.getHeader().setFlag(Flags.QR);
