@@ -50,7 +50,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class StateStore {
     private static final Logger log = LoggerFactory.getLogger(StateStore.class);
-    private static final int FORMAT = 1;
+    /**
+     * 2: each key without what is made again from its other fields ({@link ZoneState#stored()});
+     * 1 (read; a zone's line is written as 2 when it is next saved): every field written.
+     */
+    private static final int FORMAT = 2;
+    /** The format of the one-file-per-zone layout, and the oldest a line may have. */
+    private static final int FIRST_FORMAT = 1;
     static final String SNAPSHOT = "states.snapshot";
     static final String JOURNAL = "states.journal";
     /** The journal is compacted once it is larger than the snapshot and at least this big. */
@@ -364,7 +370,8 @@ public final class StateStore {
     }
 
     private static byte[] encode(Entry e) {
-        byte[] json = Json.GSON.toJson(e).getBytes(StandardCharsets.UTF_8);
+        Entry stored = e.state() == null ? e : new Entry(FORMAT, e.state().stored(), null);
+        byte[] json = Json.GSON.toJson(stored).getBytes(StandardCharsets.UTF_8);
         CRC32C crc = new CRC32C();
         crc.update(json);
         byte[] line = new byte[9 + json.length + 1];
@@ -453,6 +460,20 @@ public final class StateStore {
             .getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FORGET_PREFIX = ("{\"format\":" + FORMAT + ",\"forget\":\"")
             .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FIRST_STATE_PREFIX = ("{\"format\":" + FIRST_FORMAT + ",\"state\":{\"zone\":\"")
+            .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FIRST_FORGET_PREFIX = ("{\"format\":" + FIRST_FORMAT + ",\"forget\":\"")
+            .getBytes(StandardCharsets.US_ASCII);
+
+    /** Whether this version reads lines of {@code format}. */
+    private static boolean readable(int format) {
+        return format >= FIRST_FORMAT && format <= FORMAT;
+    }
+
+    private static String unreadable(int format) {
+        return "format " + format + " is not one this version reads (" + FIRST_FORMAT + " to " + FORMAT
+                + "; a newer version wrote it?)";
+    }
 
     /**
      * The zone of the JSON in {@code bytes[from, to)} when it starts exactly as {@link #encode}
@@ -460,17 +481,24 @@ public final class StateStore {
      * every line: no string or reader made per line); null otherwise, for {@link #keyOf(String)}.
      */
     private static Key keyOf(byte[] bytes, int from, int to) {
+        int format = FORMAT;
         boolean forget = startsWith(bytes, from, to, FORGET_PREFIX);
-        if (!forget && !startsWith(bytes, from, to, STATE_PREFIX)) {
-            return null;
+        boolean state = !forget && startsWith(bytes, from, to, STATE_PREFIX);
+        if (!forget && !state) {
+            format = FIRST_FORMAT;
+            forget = startsWith(bytes, from, to, FIRST_FORGET_PREFIX);
+            if (!forget && !startsWith(bytes, from, to, FIRST_STATE_PREFIX)) {
+                return null;
+            }
         }
+        // the prefixes of both formats are as long as each other
         int zoneStart = from + (forget ? FORGET_PREFIX.length : STATE_PREFIX.length);
         for (int i = zoneStart; i < to; i++) {
             if (bytes[i] == '\\') {
                 return null;
             }
             if (bytes[i] == '"') {
-                return new Key(FORMAT, new String(bytes, zoneStart, i - zoneStart, StandardCharsets.UTF_8), forget);
+                return new Key(format, new String(bytes, zoneStart, i - zoneStart, StandardCharsets.UTF_8), forget);
             }
         }
         return null;
@@ -527,7 +555,7 @@ public final class StateStore {
                 k = keyOf(new String(bytes, start + 9, Math.min(length - 9, 2048), StandardCharsets.UTF_8));
             }
             if (k != null) {
-                return k.format() == FORMAT ? k : "format " + k.format() + " is not " + FORMAT;
+                return readable(k.format()) ? k : unreadable(k.format());
             }
         }
         try {
@@ -535,10 +563,13 @@ public final class StateStore {
             if (e == null || e.zone() == null) {
                 return "empty or incomplete";
             }
-            if (e.format() != FORMAT) {
-                return "format " + e.format() + " is not " + FORMAT;
+            if (!readable(e.format())) {
+                return unreadable(e.format());
             }
-            return zoneOnly ? new Key(e.format(), e.zone(), e.state() == null) : e;
+            if (zoneOnly) {
+                return new Key(e.format(), e.zone(), e.state() == null);
+            }
+            return e.format() >= 2 && e.state() != null ? new Entry(e.format(), e.state().restored(), null) : e;
         } catch (JsonParseException | IllegalArgumentException | java.time.DateTimeException e) {
             return "not a state of this bridge (broken JSON or a field out of range)";
         }
@@ -599,8 +630,8 @@ public final class StateStore {
             Entry sf = READ.fromJson(r, Entry.class);
             if (sf == null || sf.state() == null || sf.state().zone() == null) {
                 problem = "empty or incomplete";
-            } else if (sf.format() != FORMAT) {
-                problem = "format " + sf.format() + " is not " + FORMAT;
+            } else if (sf.format() != FIRST_FORMAT) {
+                problem = "format " + sf.format() + " is not " + FIRST_FORMAT + " (the only one of that layout)";
             } else {
                 return sf.state();
             }

@@ -253,6 +253,41 @@ public record KeyInfo(
                 addHolddownUntil, revokedAt, removeHolddownUntil);
     }
 
+    /**
+     * This key as a state line holds it ({@link ZoneState#stored()}): what is made again from the
+     * key's other fields ({@code topicId}, {@code dnskey}, the DS texts) and {@code zone} when it is
+     * the state's are left out (null); a text that is none where one would be made again is written
+     * as {@code ""}. {@link #restored(String)} undoes it. Without them a key's line is less than
+     * half as long, and neither writing nor reading it hashes the DS again.
+     */
+    public KeyInfo stored(String stateZone) {
+        boolean dsMade = sep() && !revoked;
+        return new KeyInfo(identity, storedText(topicId, true), storedText(dnskey, true),
+                zone != null && zone.equals(stateZone) ? null : zone == null ? "" : zone, keytag, flags, role, state,
+                revoked, originalKeytag, algorithm, algorithmName, bits, ttl, storedText(dsSha256, dsMade),
+                storedText(dsSha384, dsMade), firstSeen, cds, dsAtParent, addHolddownUntil, revokedAt,
+                removeHolddownUntil);
+    }
+
+    /** {@link #stored}: null for a text made again, "" for none where {@code madeWhenAbsent}. */
+    private static String storedText(String text, boolean madeWhenAbsent) {
+        return text == MADE_AGAIN ? null : text == null && madeWhenAbsent ? "" : text;
+    }
+
+    /** The key {@link #stored(String)} gave, read back from the line of a state of {@code stateZone}. */
+    public KeyInfo restored(String stateZone) {
+        boolean dsMade = sep() && !revoked;
+        return new KeyInfo(identity, restoredText(topicId, true), restoredText(dnskey, true),
+                zone == null ? stateZone : zone.isEmpty() ? null : zone, keytag, flags, role, state, revoked,
+                originalKeytag, algorithm, algorithmName, bits, ttl, restoredText(dsSha256, dsMade),
+                restoredText(dsSha384, dsMade), firstSeen, cds, dsAtParent, addHolddownUntil, revokedAt,
+                removeHolddownUntil);
+    }
+
+    private static String restoredText(String text, boolean madeWhenAbsent) {
+        return text == null ? madeWhenAbsent ? MADE_AGAIN : null : text.isEmpty() && madeWhenAbsent ? null : text;
+    }
+
     /** {@code keys} by {@link #identity()}, in their order: how a check finds a key's previous self. */
     public static java.util.Map<String, KeyInfo> byIdentity(java.util.List<KeyInfo> keys) {
         java.util.Map<String, KeyInfo> m = new java.util.LinkedHashMap<>();

@@ -113,6 +113,25 @@ public record ZoneState(
                 parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals);
     }
 
+    /**
+     * This state as a state line holds it: each key {@link KeyInfo#stored(String) stored}, without
+     * what is made again from its other fields. Read back with {@link #restored()}.
+     */
+    public ZoneState stored() {
+        return withKeys(keys.stream().map(k -> k.stored(zone)).toList());
+    }
+
+    /** The state {@link #stored()} gave, read back. */
+    public ZoneState restored() {
+        return withKeys(keys.stream().map(k -> k.restored(zone)).toList());
+    }
+
+    private ZoneState withKeys(List<KeyInfo> newKeys) {
+        return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, newKeys,
+                validation, rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
+                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals);
+    }
+
     /** The same state with other signals. */
     public ZoneState withSignals(ZoneSignals newSignals) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,

@@ -148,7 +148,7 @@ class StateStoreTest {
         assertEquals(syncs, store.syncs(), "nothing to forget: nothing written");
         assertEquals(List.of("b.aa"), new StateStore(dir).loadAll().stream().map(ZoneState::zone).toList());
         String journal = Files.readString(dir.resolve("zones/states.journal"));
-        assertTrue(journal.contains("{\"format\":1,\"forget\":\"a.aa\"}"), journal);
+        assertTrue(journal.contains("{\"format\":2,\"forget\":\"a.aa\"}"), journal);
         store.compact();
         assertEquals("", Files.readString(dir.resolve("zones/states.journal")));
         assertEquals(1, Files.readAllLines(dir.resolve("zones/states.snapshot")).size());
@@ -185,10 +185,10 @@ class StateStoreTest {
 
     @Test
     void statesSpanningSeveralReadChunksLoadAndCompactWhole() throws Exception {
-        // ~4 KB a state: 2,500 of them are more than two of the 4 MB chunks a start reads at once
+        // ~2.5 KB a state: 4,000 of them are more than two of the 4 MB chunks a start reads at once
         StateStore store = new StateStore(dir, Long.MAX_VALUE); // no compaction yet
         List<ZoneState> batch = new ArrayList<>();
-        for (int i = 0; i < 2500; i++) {
+        for (int i = 0; i < 4000; i++) {
             batch.add(state("z" + i + ".aa", i));
         }
         store.saveAll(batch);
@@ -308,5 +308,99 @@ class StateStoreTest {
         ZoneState loaded = new StateStore(dir).loadAll().get(0);
         assertEquals(ZoneSignals.NONE, loaded.signals());
         assertEquals(RolloverRecord.EMPTY, loaded.signals().rollover());
+    }
+
+    /** What a caller sees of each key: the texts made again included (equals compares what is held). */
+    static List<List<Object>> seen(ZoneState s) {
+        return s.keys().stream().map(k -> List.<Object>of(String.valueOf(k.topicId()), String.valueOf(k.dnskey()),
+                String.valueOf(k.zone()), String.valueOf(k.dsSha256()), String.valueOf(k.dsSha384()), k)).toList();
+    }
+
+    /** A line as a format-1 writer (every version before this one) wrote it. */
+    static String formatOneLine(ZoneState s) {
+        String json = "{\"format\":1,\"state\":" + Json.GSON.toJson(s) + "}";
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return String.format("%08x %s%n", crc.getValue(), json);
+    }
+
+    @Test
+    void aLineLeavesOutWhatTheKeysOwnFieldsMakeAgain() throws Exception {
+        ZoneState s = state("d1.aa");
+        new StateStore(dir).save(s);
+        String line = Files.readString(dir.resolve("zones/states.journal"));
+        assertTrue(line.contains("{\"format\":2,\"state\":{\"zone\":\"d1.aa\""), line);
+        for (String made : List.of("\"dnskey\"", "\"topicId\"", "\"dsSha256\"", "\"dsSha384\"", "DNSKEY\t")) {
+            assertFalse(line.contains(made), made + " is made again from the key, not written: " + line);
+        }
+        assertEquals(1, line.split("\"zone\":", -1).length - 1, "the zone once, not again in every key: " + line);
+        int full = formatOneLine(s).length();
+        assertTrue(line.length() * 5 < full * 3, line.length() + " bytes against " + full + " with every text written");
+        ZoneState loaded = new StateStore(dir).loadAll().get(0);
+        assertEquals(s, loaded);
+        assertEquals(seen(s), seen(loaded));
+        assertTrue(seen(loaded).stream().anyMatch(k -> ((String) k.get(3)).startsWith("20179 8 2 512A692D")), seen(loaded).toString());
+    }
+
+    @Test
+    void textsTheKeysFieldsDoNotGiveAreKeptAsGiven() throws Exception {
+        ZoneState plain = state("d1.aa");
+        List<KeyInfo> keys = new ArrayList<>();
+        for (KeyInfo k : plain.keys()) {
+            boolean unrevokedSep = k.sep() && !k.revoked();
+            keys.add(new KeyInfo(k.identity(), k.keytag() + "-2", k.dnskey().replace('\t', ' '), k.zone(), k.keytag(),
+                    k.flags(), k.role(), k.state(), k.revoked(), k.originalKeytag(), k.algorithm(), k.algorithmName(),
+                    k.bits(), k.ttl(), unrevokedSep && k.algorithm() == 8 ? null : unrevokedSep ? "1 2 3 ABCD" : null,
+                    unrevokedSep && k.algorithm() == 8 ? null : k.dsSha384(), k.firstSeen(), k.cds(), k.dsAtParent(),
+                    k.addHolddownUntil(), k.revokedAt(), k.removeHolddownUntil()));
+        }
+        keys.set(1, keys.get(1).withTopicId(null));
+        ZoneState s = new ZoneState(plain.zone(), plain.serial(), plain.server(), plain.checkedAt(), plain.changedAt(),
+                plain.reachable(), plain.status(), plain.problem(), keys, plain.validation(), plain.rrsigExpires(),
+                plain.rrsigAlert(), plain.rrsigAlertedAt(), plain.soaExpire(), plain.serialChangedAt(), plain.stale(),
+                plain.cds(), plain.cdnskey(), plain.parentDs(), plain.dsValidated(), plain.servers());
+        new StateStore(dir).save(s);
+        ZoneState loaded = new StateStore(dir).loadAll().get(0);
+        assertEquals(seen(s), seen(loaded));
+        KeyInfo rsa = loaded.keys().stream().filter(k -> k.algorithm() == 8).findFirst().orElseThrow();
+        assertEquals(null, rsa.dsSha256(), "a SEP key without a DS stays without one");
+        assertEquals(null, loaded.keys().get(1).topicId());
+    }
+
+    @Test
+    void aFormatOneLineIsReadAndTheZonesNextSaveWritesFormatTwo() throws Exception {
+        ZoneState old = state("old.aa", 1);
+        Files.createDirectories(dir.resolve("zones"));
+        Path journal = dir.resolve("zones/states.journal");
+        Files.writeString(journal, formatOneLine(old) + formatOneLine(state("other.aa", 1)));
+        StateStore store = new StateStore(dir);
+        List<ZoneState> loaded = store.loadAll();
+        assertEquals(Map.of("old.aa", 1L, "other.aa", 1L), serials(loaded));
+        ZoneState back = loaded.stream().filter(z -> z.zone().equals("old.aa")).findFirst().orElseThrow();
+        assertEquals(seen(old), seen(back));
+        store.save(state("old.aa", 2));
+        List<String> lines = Files.readAllLines(journal);
+        assertTrue(lines.get(2).contains("{\"format\":2,\"state\":{\"zone\":\"old.aa\""), lines.get(2));
+        assertEquals(Map.of("old.aa", 2L, "other.aa", 1L), serials(new StateStore(dir).loadAll()));
+    }
+
+    @Test
+    void aLineOfANewerFormatIsSkippedWithAWarningThatSaysSo() throws Exception {
+        Files.createDirectories(dir.resolve("zones"));
+        Path journal = dir.resolve("zones/states.journal");
+        Files.writeString(journal, formatOneLine(state("a.aa", 1)) + formatOneLine(state("b.aa", 1)).replace(
+                "{\"format\":1,", "{\"format\":3,").replaceFirst("^[0-9a-f]{8}", "00000000"));
+        List<String> lines = Files.readAllLines(journal);
+        String json = lines.get(1).substring(9);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        lines.set(1, String.format("%08x %s", crc.getValue(), json));
+        Files.write(journal, lines);
+        try (LogCapture logs = LogCapture.start()) {
+            assertEquals(Map.of("a.aa", 1L), serials(new StateStore(dir).loadAll()));
+            String text = logs.text();
+            assertTrue(text.contains("line 2 of " + journal + " is damaged (format 3 is not one this version reads"
+                    + " (1 to 2; a newer version wrote it?)) and was skipped"), text);
+        }
     }
 }
