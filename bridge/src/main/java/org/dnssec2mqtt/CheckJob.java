@@ -217,7 +217,7 @@ final class CheckJob {
         ZoneState bAtA = new ZoneState(b.zone(), b.serial(), b.server(), a.checkedAt(), b.changedAt(), b.reachable(),
                 b.status(), b.problem(), b.keys(), b.validation(), b.rrsigExpires(), b.rrsigAlert(), b.rrsigAlertedAt(),
                 b.soaExpire(), b.serialChangedAt(), b.stale(), b.cds(), b.cdnskey(), b.parentDs(), b.dsValidated(),
-                a.servers(), b.dnskeyRrsigExpires(), b.soaRrsigExpires(), b.signals());
+                a.servers(), b.dnskeyRrsigExpires(), b.soaRrsigExpires(), b.signals(), b.verified());
         if (!bAtA.equals(a) || a.servers().size() != b.servers().size()) {
             return false;
         }

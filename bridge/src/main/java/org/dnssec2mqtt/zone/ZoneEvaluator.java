@@ -65,7 +65,7 @@ public final class ZoneEvaluator {
         return full(before, confirmed, obs, settings, now, new Validator());
     }
 
-    /** {@link #full} with a long-lived {@link Validator} that remembers verified signatures. */
+    /** {@link #full} with the checker's {@link Validator} (it counts the signatures it verifies). */
     public static Outcome full(ZoneState before, boolean confirmed, Observation obs, Settings settings, Instant now,
                                Validator validator) {
         ZoneSnapshot a = obs.answer();
@@ -76,7 +76,8 @@ public final class ZoneEvaluator {
                 : display.equals(obs.zone()) ? obs.zone() : display;
         List<Event> events = new ArrayList<>();
         List<KeyInfo> oldKeys = confirmed ? before.keys() : List.of();
-        Validator.Result v = validator.check(a, now);
+        // the signature the zone's previous check verified: not verified again (a restart neither)
+        Validator.Result v = validator.check(a, now, before == null ? null : before.verified());
         boolean bogus = v.result().equals("bogus");
 
         List<KeyInfo> keys;
@@ -147,7 +148,7 @@ public final class ZoneEvaluator {
                 v.result(), v.earliestExpiry(), before == null ? "ok" : before.rrsigAlert(),
                 before == null ? null : before.rrsigAlertedAt(), a.soaExpire(), serialChangedAt,
                 before != null && before.stale(), cds, cdnskey, parentDs, dsValidated, obs.servers(),
-                a.dnskeyRrsigExpires(), a.soaRrsigExpires());
+                a.dnskeyRrsigExpires(), a.soaRrsigExpires(), null, v.verified());
         return finish(draft, before, events, v, settings, now);
     }
 
@@ -548,7 +549,7 @@ public final class ZoneEvaluator {
         ZoneState after = new ZoneState(zone, draft.serial(), draft.server(), draft.checkedAt(), draft.changedAt(),
                 true, status, String.join("; ", all), draft.keys(), draft.validation(), expires, alert, alertedAt,
                 draft.soaExpire(), draft.serialChangedAt(), stale, draft.cds(), draft.cdnskey(), draft.parentDs(),
-                draft.dsValidated(), servers, draft.dnskeyRrsigExpires(), draft.soaRrsigExpires());
+                draft.dsValidated(), servers, draft.dnskeyRrsigExpires(), draft.soaRrsigExpires(), null, draft.verified());
         return new Outcome(after, events, before == null ? List.of() : before.keys());
     }
 

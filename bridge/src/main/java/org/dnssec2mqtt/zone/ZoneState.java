@@ -35,6 +35,9 @@ import java.util.List;
  * @param soaRrsigExpires earliest RRSIG expiration over the SOA RRset alone; nullable
  * @param signals rollover timing and the signer's signals; never null ({@link ZoneSignals#NONE}
  *     when a state file has none)
+ * @param verified the signature over the DNSKEY RRset that verified in the latest full check
+ *     ({@link Validator.Result#verified}): the next check takes the same bytes as verified without
+ *     the public-key operation; null when none did, or not known (a state from before)
  */
 public record ZoneState(
         String zone,
@@ -60,7 +63,8 @@ public record ZoneState(
         List<ServerState> servers,
         Instant dnskeyRrsigExpires,
         Instant soaRrsigExpires,
-        ZoneSignals signals) {
+        ZoneSignals signals,
+        String verified) {
 
     public ZoneState {
         keys = List.copyOf(keys);
@@ -76,6 +80,18 @@ public record ZoneState(
         parentDs = parentDs == null ? null : List.copyOf(parentDs);
         servers = servers == null ? List.of() : List.copyOf(servers);
         signals = signals == null ? ZoneSignals.NONE : signals;
+    }
+
+    /** A state without a verified signature. */
+    public ZoneState(String zone, long serial, String server, Instant checkedAt, Instant changedAt, boolean reachable,
+                     String status, String problem, List<KeyInfo> keys, String validation, Instant rrsigExpires,
+                     String rrsigAlert, Instant rrsigAlertedAt, long soaExpire, Instant serialChangedAt, boolean stale,
+                     List<String> cds, List<String> cdnskey, List<String> parentDs, Boolean dsValidated,
+                     List<ServerState> servers, Instant dnskeyRrsigExpires, Instant soaRrsigExpires,
+                     ZoneSignals signals) {
+        this(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation, rrsigExpires,
+                rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs, dsValidated,
+                servers, dnskeyRrsigExpires, soaRrsigExpires, signals, null);
     }
 
     /** A state without signals ({@link ZoneSignals#NONE}): what {@link ZoneEvaluator} builds; the checker adds them. */
@@ -110,7 +126,7 @@ public record ZoneState(
     public ZoneState unreachable(Instant at, String why, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, false, "error", why, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
-                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
     }
 
     /**
@@ -129,28 +145,28 @@ public record ZoneState(
     private ZoneState withKeys(List<KeyInfo> newKeys) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, newKeys,
                 validation, rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
-                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals);
+                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
     }
 
     /** The same state with other signals. */
     public ZoneState withSignals(ZoneSignals newSignals) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
-                dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, newSignals);
+                dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, newSignals, verified);
     }
 
     /** The same state with another status and problem line. */
     public ZoneState withStatus(String newStatus, String newProblem) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, newStatus, newProblem, keys,
                 validation, rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey,
-                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals);
+                parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
     }
 
     /** The same state with the per-RRset signature expiries of {@code answer}. */
     public ZoneState withRrsigExpires(ZoneSnapshot answer) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,
                 rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
-                dsValidated, servers, answer.dnskeyRrsigExpires(), answer.soaRrsigExpires(), signals);
+                dsValidated, servers, answer.dnskeyRrsigExpires(), answer.soaRrsigExpires(), signals, verified);
     }
 
     /** The same state with what a check found that does not touch the keys. */
@@ -158,6 +174,6 @@ public record ZoneState(
                    Instant alertedAt, boolean isStale, List<ServerState> serverStates) {
         return new ZoneState(zone, serial, server, at, changedAt, isReachable, newStatus, newProblem, keys,
                 validation, rrsigExpires, newAlert, alertedAt, soaExpire, serialChangedAt, isStale, cds, cdnskey,
-                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals);
+                parentDs, dsValidated, serverStates, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
     }
 }

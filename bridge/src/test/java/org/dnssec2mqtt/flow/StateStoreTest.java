@@ -325,6 +325,20 @@ class StateStoreTest {
     }
 
     @Test
+    void theVerifiedSignatureSurvivesARestart() throws Exception {
+        ZoneState p = state("d1.aa");
+        ZoneState s = new ZoneState(p.zone(), p.serial(), p.server(), p.checkedAt(), p.changedAt(), p.reachable(),
+                p.status(), p.problem(), p.keys(), p.validation(), p.rrsigExpires(), p.rrsigAlert(), p.rrsigAlertedAt(),
+                p.soaExpire(), p.serialChangedAt(), p.stale(), p.cds(), p.cdnskey(), p.parentDs(), p.dsValidated(),
+                p.servers(), p.dnskeyRrsigExpires(), p.soaRrsigExpires(), p.signals(),
+                "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=");
+        new StateStore(dir).save(s);
+        ZoneState loaded = new StateStore(dir).loadAll().get(0);
+        assertEquals(s, loaded);
+        assertEquals("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=", loaded.verified());
+    }
+
+    @Test
     void aLineLeavesOutWhatTheKeysOwnFieldsMakeAgain() throws Exception {
         ZoneState s = state("d1.aa");
         new StateStore(dir).save(s);

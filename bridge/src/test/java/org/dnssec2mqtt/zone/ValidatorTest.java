@@ -127,21 +127,47 @@ class ValidatorTest {
     }
 
     @Test
-    void rememberedSignaturesStillExpire() {
-        Validator v = new Validator();
+    void theSignatureAZoneVerifiedBeforeIsNotVerifiedAgainButStillExpires() {
         ZoneSnapshot a = signedAnswer();
-        assertEquals("secure", v.check(a, NOW).result());
-        assertEquals("secure", v.check(a, NOW.plus(Duration.ofDays(1))).result(), "from memory");
-        Validator.Result late = v.check(a, Signed.SIGNED_AT.plus(Duration.ofDays(31)));
+        Validator first = new Validator();
+        Validator.Result r = first.check(a, NOW, null);
+        assertEquals("secure", r.result());
+        assertEquals(1, first.verifications());
+        assertEquals(44, r.verified().length(), "a SHA-256 in Base64: " + r.verified());
+
+        // a fresh validator, as after a restart, given what the zone's state kept
+        Validator again = new Validator();
+        Validator.Result r2 = again.check(a, NOW.plus(Duration.ofDays(1)), r.verified());
+        assertEquals("secure", r2.result());
+        assertEquals(r.verified(), r2.verified());
+        assertEquals(0, again.verifications(), "verified before: no public-key operation");
+
+        Validator.Result late = again.check(a, Signed.SIGNED_AT.plus(Duration.ofDays(31)), r.verified());
         assertEquals("bogus", late.result(), "remembering a signature never extends its validity");
         assertTrue(late.expiredOnly());
-        // a tampered key set is not mistaken for the remembered one
+
+        // a tampered key set is not mistaken for the one verified before
         List<DNSKEYRecord> keys = new ArrayList<>();
         for (DNSKEYRecord k : a.keys()) {
             byte[] key = k.getKey().clone();
             key[5] ^= 1;
             keys.add(new DNSKEYRecord(k.getName(), k.getDClass(), k.getTTL(), k.getFlags(), k.getProtocol(), k.getAlgorithm(), key));
         }
-        assertEquals("bogus", v.check(Signed.withKeys(a, keys), NOW).result());
+        Validator.Result tampered = again.check(Signed.withKeys(a, keys), NOW, r.verified());
+        assertEquals("bogus", tampered.result());
+        assertEquals(null, tampered.verified());
+        assertTrue(again.verifications() > 0, "the tampered set was verified, not taken from before");
+    }
+
+    @Test
+    void anotherZonesVerifiedSignatureIsNoShortcut() {
+        ZoneSnapshot a = signedAnswer();
+        ZoneSnapshot b = signedAnswer(); // other keys, other signatures
+        String idOfA = new Validator().check(a, NOW, null).verified();
+        Validator v = new Validator();
+        Validator.Result r = v.check(b, NOW, idOfA);
+        assertEquals("secure", r.result());
+        assertEquals(1, v.verifications());
+        assertFalse(idOfA.equals(r.verified()));
     }
 }

@@ -55,6 +55,25 @@ class ZoneEvaluatorTest {
     }
 
     @Test
+    void theSignatureVerifiedAtTheLastCheckIsNotVerifiedAgainAfterARestart() {
+        // issue 11: the memory of verified signatures was the checker's, lost at a restart and
+        // bounded at 50,000: a restart, or a recheck of 100,000 zones, verified every zone again
+        Validator before = new Validator();
+        ZoneState s = ZoneEvaluator.full(null, false, new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), null),
+                S, T0, before).state();
+        assertEquals(1, before.verifications());
+        assertTrue(s.verified() != null, "the state keeps the signature that verified");
+        Validator afterRestart = new Validator();
+        ZoneState again = ZoneEvaluator.full(s, true, new ZoneEvaluator.Observation(Signed.snapshot(zone), List.of(), null),
+                S, T0.plusSeconds(60), afterRestart).state();
+        assertEquals("secure", again.validation());
+        assertEquals(0, afterRestart.verifications(), "the same signature, verified before: no public-key operation");
+        assertEquals(s.verified(), again.verified());
+        ZoneState quick = ZoneEvaluator.quick(again, List.of(), S, T0.plusSeconds(120)).state();
+        assertEquals(s.verified(), quick.verified(), "a quick check keeps it");
+    }
+
+    @Test
     void theStateAndItsKeysShareOneCopyOfTheZoneNameFromCheckToCheck() {
         // issue 11: with 100,000 zones each extra copy of the name is ~5 MiB of heap
         ZoneState s = first(null).state();
