@@ -225,14 +225,14 @@ class CrashIT {
             if (!Files.exists(f)) {
                 continue;
             }
-            // every whole line (a kill may leave the last one unfinished) is "<crc32c> <json>" in format 1
+            // every whole line (a kill may leave the last one unfinished) is "<crc32c> <json>" in format 2
             String text = Files.readString(f, StandardCharsets.UTF_8);
             List<String> lines = List.of(text.split("\n", -1));
             for (String line : lines.subList(0, lines.size() - 1)) {
                 java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
                 crc.update(line.substring(9).getBytes(StandardCharsets.UTF_8));
                 assertEquals(String.format("%08x", crc.getValue()), line.substring(0, 8), n + ": " + line);
-                assertEquals(1, JsonParser.parseString(line.substring(9)).getAsJsonObject().get("format").getAsInt(), n);
+                assertEquals(2, JsonParser.parseString(line.substring(9)).getAsJsonObject().get("format").getAsInt(), n);
             }
         }
         String text = Files.readString(log);

@@ -31,10 +31,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's one MQTT connection, to the embedded or an external broker alike. Publishes are
- * QoS 1, go out in the order they were made, and never block the caller: a message made while
- * nothing waits is handed to Paho on the caller's thread (a check's first key message then
- * reaches the broker without waking another thread first); otherwise it waits in the queue for
- * the "mqtt-send" thread, which hands messages over one at a time within the in-flight window.
+ * QoS 1 and go out in the order they were made: a message made while nothing waits is handed to
+ * Paho on the caller's thread (a check's first key message then reaches the broker without waking
+ * another thread first); otherwise it waits in the queue for the "mqtt-send" thread, which hands
+ * messages over one at a time within the in-flight window. While connected, a caller that finds
+ * {@link #HIGH_WATER} messages queued waits for the sender to take one (at most
+ * {@link #MAX_WAIT_MS}): checks that outrun the broker are held back rather than growing the queue
+ * or dropping events (a 100,000-zone burst dropped 30,000 {@code zone_added} events to a broker that
+ * was there, with the queue's messages most of the heap's growth).
  *
  * <p>After every connect the link first reads back what the broker retains under the bridge's
  * own topics ({@link Session#ownFilters}): it subscribes to them, publishes its {@code online}
@@ -55,6 +59,10 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private static final int IN_FLIGHT = 1000;
     /** Events kept while the broker is away; beyond it the oldest are dropped (and counted). */
     static final int MAX_PARKED_EVENTS = 10_000;
+    /** Queued messages at which a caller waits for the sender while connected (backpressure). */
+    static final int HIGH_WATER = 5_000;
+    /** The longest a caller waits for room; a broker that takes nothing for this long counts as away. */
+    static final long MAX_WAIT_MS = 10_000;
     /**
      * How long a connect's read-back of the broker's retained copy may receive nothing before it
      * reconciles with what came (the copy then counts as empty). Not a bound on the whole
@@ -113,6 +121,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private boolean sending;
     /** Guarded by {@link #queue}: how many of its messages are events (not retained). */
     private int queuedEvents;
+    /** Guarded by {@link #queue}: callers waiting for room ({@link #HIGH_WATER}). */
+    private int waitingForRoom;
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
@@ -225,6 +235,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             sending = false;
             queue.clear();
             queuedEvents = 0;
+            queue.notifyAll(); // callers waiting for room: nothing is sent now
         }
         disconnect(client, false);
         log.info("mqtt: disconnected from {}: standing by", settings.url());
@@ -382,6 +393,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         }
         boolean direct;
         synchronized (queue) {
+            awaitRoom();
             if (m.retained() && !client.isConnected()) {
                 return; // the reconcile after the next connect publishes it
             }
@@ -391,8 +403,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
                     queuedEvents--;
                     long n = droppedEvents.incrementAndGet();
                     if (n == 1 || n % 1000 == 0) {
-                        log.warn("mqtt: broker away too long; {} events dropped so far (queue holds {})",
-                                n, MAX_PARKED_EVENTS);
+                        log.warn("mqtt: the broker is away or took nothing for {} s; {} events dropped so far"
+                                + " (the queue holds {})", MAX_WAIT_MS / 1000, n, MAX_PARKED_EVENTS);
                     }
                 }
             }
@@ -426,6 +438,32 @@ public final class MqttLink implements Outbox, AutoCloseable {
         }
     }
 
+    /**
+     * Called holding {@link #queue}: while connected and {@link #HIGH_WATER} messages wait, waits
+     * for the sender to take some (at most {@link #MAX_WAIT_MS}); not while the broker is away,
+     * when events park and retained messages are left to the reconcile.
+     */
+    private void awaitRoom() {
+        if (!sending || queue.size() < HIGH_WATER) {
+            return;
+        }
+        long deadline = System.nanoTime() + MAX_WAIT_MS * 1_000_000;
+        waitingForRoom++;
+        try {
+            while (sending && !closing && queue.size() >= HIGH_WATER) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                queue.wait(Math.max(1, left / 1_000_000));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            waitingForRoom--;
+        }
+    }
+
     /** The sender thread: what callers queued, one message at a time, in order, within the in-flight window. */
     private void sendLoop() {
         while (!closing) {
@@ -455,6 +493,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
                     m = queue.pollFirst();
                     if (!m.retained()) {
                         queuedEvents--;
+                    }
+                    if (waitingForRoom > 0 && queue.size() < HIGH_WATER) {
+                        queue.notifyAll();
                     }
                 }
                 inFlight.acquire(); // callers queue meanwhile (they find the hand-over taken)
@@ -498,11 +539,10 @@ public final class MqttLink implements Outbox, AutoCloseable {
         synchronized (queue) {
             queue.addFirst(m);
             queuedEvents++;
-            if (client.isConnected()) {
-                queue.notifyAll();
-            } else {
+            if (!client.isConnected()) {
                 sending = false;
             }
+            queue.notifyAll();
         }
     }
 
@@ -725,6 +765,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             synchronized (queue) {
                 sending = false;
                 queue.removeIf(Out::retained);
+                queue.notifyAll(); // callers waiting for room: events park now, retained ones wait for the reconcile
             }
             CountDownLatch echo = echoed;
             if (echo != null) {

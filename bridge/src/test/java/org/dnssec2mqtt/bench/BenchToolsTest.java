@@ -127,4 +127,23 @@ class BenchToolsTest {
             broker.close();
         }
     }
+
+    @Test
+    void theHeapIsEveryGenerationNotOnlyTheYoung() {
+        String serial = """
+                12345:
+                 def new generation   total 126976K, used 29484K [0x00000000d0000000, 0x00000000d89c0000, 0x00000000e0000000)
+                  eden space 112896K,  19% used [0x00000000d0000000, 0x00000000d1590ce8, 0x00000000d6e40000)
+                  from space 14080K,  52% used [0x00000000d6e40000, 0x00000000d757a428, 0x00000000d7c00000)
+                  to   space 14080K,   0% used [0x00000000d7c00000, 0x00000000d7c00000, 0x00000000d89c0000)
+                 tenured generation   total 282028K, used 252674K [0x00000000e0000000, 0x00000000f136b000, 0x0000000100000000)
+                   the space 282028K,  89% used [0x00000000e0000000, 0x00000000ef6c0958, 0x00000000ef6c0a00, 0x00000000f136b000)
+                 Metaspace       used 8447K, committed 9024K, reserved 1114112K
+                  class space    used 1237K, committed 1472K, reserved 1048576K
+                """;
+        double[] heap = BridgeProcess.heapMiB(serial);
+        assertEquals((29484 + 252674) / 1024.0, heap[0], 1e-9);
+        assertEquals((126976 + 282028) / 1024.0, heap[1], 1e-9);
+        assertEquals(-1, BridgeProcess.heapMiB("12345:\nno heap here\n")[0]);
+    }
 }

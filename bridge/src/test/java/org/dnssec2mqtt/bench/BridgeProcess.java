@@ -87,12 +87,25 @@ final class BridgeProcess implements AutoCloseable {
 
     /** {used, committed} heap in MiB from {@code jcmd PID GC.heap_info}, or {-1, -1}. */
     double[] heapMiB() {
-        String out = jcmd("GC.heap_info");
-        Matcher m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(out);
-        if (m.find()) {
-            return new double[] {Long.parseLong(m.group(2)) / 1024.0, Long.parseLong(m.group(1)) / 1024.0};
+        return heapMiB(jcmd("GC.heap_info"));
+    }
+
+    /**
+     * {used, committed} MiB summed over every generation {@code GC.heap_info} lists (the serial
+     * collector's young and tenured are two lines; only the first, the young, was read before,
+     * which gave 121 MiB committed for a heap of 400); {-1, -1} when it lists none.
+     */
+    static double[] heapMiB(String heapInfo) {
+        Matcher m = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(heapInfo);
+        long total = 0;
+        long used = 0;
+        boolean found = false;
+        while (m.find()) {
+            total += Long.parseLong(m.group(1));
+            used += Long.parseLong(m.group(2));
+            found = true;
         }
-        return new double[] {-1, -1};
+        return found ? new double[] {used / 1024.0, total / 1024.0} : new double[] {-1, -1};
     }
 
     /** Output of {@code jcmd PID <command...>}; empty when jcmd is missing or fails. */

@@ -90,6 +90,67 @@ class MqttLinkTest {
         }
     }
 
+    @Test
+    void checksThatOutrunAConnectedBrokerAreHeldBackAndLoseNoEvent() throws Exception {
+        // issue 11: a 100,000-zone burst dropped 30,000 zone_added events ("broker away too long")
+        // to a broker that was there; the queue, unbounded for retained messages, grew the heap
+        int threads = 4;
+        int each = MqttLink.MAX_PARKED_EVENTS; // 4 x the events the queue may park
+        EmbeddedBroker broker = new EmbeddedBroker(new InetSocketAddress("127.0.0.1", FreePorts.tcp()), dir);
+        broker.start();
+        MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "link-burst", null, null, null, 30),
+                new Topics("t"));
+        try {
+            link.start();
+            long deadline = System.nanoTime() + 50_000_000_000L;
+            while (link.reconciles() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // polling: the link sends once its session is set up
+            }
+            assertEquals(1, link.reconciles(), "the link's session was not set up");
+            long before = link.published();
+            int[] peak = {0};
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread s = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < each; i++) {
+                        link.send("t/z" + id + "/events", "{\"event\":\"zone_added\",\"n\":" + i + "}");
+                        if (i % 2 == 0) {
+                            link.retain("t/z" + id + "/keys/" + i, Integer.toString(i));
+                        }
+                        if (i % 100 == 0) {
+                            synchronized (peak) {
+                                peak[0] = Math.max(peak[0], link.queued());
+                            }
+                        }
+                    }
+                });
+                senders.add(s);
+                s.start();
+            }
+            go.countDown();
+            for (Thread s : senders) {
+                s.join();
+            }
+            long want = before + (long) threads * each * 3 / 2;
+            while (System.nanoTime() < deadline && link.published() < want) {
+                Thread.onSpinWait(); // polling the broker's acknowledgements
+            }
+            assertEquals(0, link.droppedEvents(), "events dropped to a broker that was there");
+            assertEquals(want, link.published(), "every message acknowledged by the broker");
+            assertTrue(peak[0] <= MqttLink.HIGH_WATER + threads, "the queue held " + peak[0] + " messages");
+        } finally {
+            link.close();
+            broker.close();
+        }
+    }
+
     private static long count(MqttRecorder sub) {
         return sub.messages().stream().filter(m -> m.topic().startsWith("t/z")).count();
     }
