@@ -652,23 +652,34 @@ public final class StateStore {
     }
 
     /**
-     * {@code 2026-11-22T06:30:00Z} (what {@code Instant.toString} writes for whole seconds, years
-     * 1000-9999) read field by field; anything else through {@code Instant.parse}, which also
-     * throws for what it rejects (a day or time out of range).
+     * {@code 2026-11-22T06:30:00Z}, with or without 3, 6 or 9 digits of fraction (what {@code
+     * Instant.toString} writes, years 1000-9999; a check's time has milliseconds) read field by
+     * field; anything else through {@code Instant.parse}, which also throws for what it rejects (a
+     * day or time out of range). Instant.parse was most of a 100,000-zone start in the launcher's
+     * JVM (jstack: 12 s to load the states).
      */
     static java.time.Instant instant(String s) {
-        if (s.length() == 20 && s.charAt(4) == '-' && s.charAt(7) == '-' && s.charAt(10) == 'T'
-                && s.charAt(13) == ':' && s.charAt(16) == ':' && s.charAt(19) == 'Z') {
+        int n = s.length();
+        // whole seconds (20 characters), or with 3, 6 or 9 digits of fraction as Instant.toString writes them
+        int fraction = n == 20 ? 0 : n == 24 || n == 27 || n == 30 ? n - 21 : -1;
+        if (fraction >= 0 && s.charAt(4) == '-' && s.charAt(7) == '-' && s.charAt(10) == 'T'
+                && s.charAt(13) == ':' && s.charAt(16) == ':' && s.charAt(n - 1) == 'Z'
+                && (fraction == 0 || s.charAt(19) == '.')) {
             int year = digits(s, 0, 4);
             int month = digits(s, 5, 2);
             int day = digits(s, 8, 2);
             int hour = digits(s, 11, 2);
             int minute = digits(s, 14, 2);
             int second = digits(s, 17, 2);
-            if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59
+            int nanos = fraction == 0 ? 0 : digits(s, 20, fraction);
+            if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23
+                    && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && nanos >= 0
                     && day <= java.time.YearMonth.of(year, month).lengthOfMonth()) {
+                for (int i = fraction; i < 9; i++) {
+                    nanos *= 10;
+                }
                 long days = java.time.LocalDate.of(year, month, day).toEpochDay();
-                return java.time.Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second);
+                return java.time.Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
             }
         }
         return java.time.Instant.parse(s);

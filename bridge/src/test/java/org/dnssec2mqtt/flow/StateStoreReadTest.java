@@ -34,8 +34,14 @@ class StateStoreReadTest {
         "1969-12-31T23:59:59Z", // before the epoch
         "2026-12-31T23:59:60Z", // a leap second, the end of a day: Instant.parse's own answers
         "2026-11-22T24:00:00Z",
-        "2026-11-22T06:30:00.123Z", // fractions, years of other lengths: the general path
+        "2026-11-22T06:30:00.123Z", // fractions as Instant.toString writes them (a check's time)
+        "2026-11-22T06:30:00.123456Z",
         "2026-11-22T06:30:00.123456789Z",
+        "2026-11-22T06:30:00.000Z",
+        "2026-11-22T06:30:00.007Z",
+        "2026-12-31T23:59:60.500Z",
+        "2026-11-22T06:30:00.12Z", // other fractions, years of other lengths: the general path
+        "2026-11-22T06:30:00.1234Z",
         "0999-12-31T23:59:59Z",
         "+10000-01-01T00:00:00Z",
         "-0001-01-01T00:00:00Z"})
@@ -46,7 +52,8 @@ class StateStoreReadTest {
     @ParameterizedTest
     @ValueSource(strings = {"2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
         "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z", "2026-11-22T06:61:00Z",
-        "2026-11-2xT06:30:00Z", "2026-11-22 06:30:00Z", "2026-11-22T06:30:00+", ""})
+        "2026-11-2xT06:30:00Z", "2026-11-22 06:30:00Z", "2026-11-22T06:30:00+", "",
+        "2026-11-22T06:30:00.12aZ", "2026-11-22T06:30:00,123Z", "2026-11-22T06:30:00.123456-89Z", "2026-11-22T06:30:-1.123Z"})
     void anInstantThatInstantParseRejectsIsRejected(String text) {
         assertThrows(DateTimeException.class, () -> Instant.parse(text));
         assertThrows(DateTimeException.class, () -> StateStore.instant(text));

@@ -37,38 +37,18 @@ class MqttLinkTest {
         MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "link-test", null, null, null, 30),
                 new Topics("t"));
         try (MqttRecorder sub = new MqttRecorder(broker.url(), "t/#")) {
-            link.start();
             long deadline = System.nanoTime() + 20_000_000_000L;
-            while (link.reconciles() == 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait(); // polling: the link sends once its session is set up
-            }
-            assertEquals(1, link.reconciles(), "the link's session was not set up");
-            CountDownLatch go = new CountDownLatch(1);
-            List<Thread> senders = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                Thread s = new Thread(() -> {
-                    try {
-                        go.await();
-                    } catch (InterruptedException e) {
-                        return;
+            startAndAwaitSession(link, deadline);
+            atOnce(threads, id -> {
+                for (int i = 0; i < each; i++) {
+                    // events and retained messages interleaved, as a check makes them
+                    if (i % 2 == 0) {
+                        link.send("t/z" + id + "/events", Integer.toString(i));
+                    } else {
+                        link.retain("t/z" + id + "/keys/" + i, Integer.toString(i));
                     }
-                    for (int i = 0; i < each; i++) {
-                        // events and retained messages interleaved, as a check makes them
-                        if (i % 2 == 0) {
-                            link.send("t/z" + id + "/events", Integer.toString(i));
-                        } else {
-                            link.retain("t/z" + id + "/keys/" + i, Integer.toString(i));
-                        }
-                    }
-                });
-                senders.add(s);
-                s.start();
-            }
-            go.countDown();
-            for (Thread s : senders) {
-                s.join();
-            }
+                }
+            });
             while (System.nanoTime() < deadline && count(sub) < threads * each) {
                 Thread.onSpinWait(); // polling the recorder
             }
@@ -101,43 +81,23 @@ class MqttLinkTest {
         MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "link-burst", null, null, null, 30),
                 new Topics("t"));
         try {
-            link.start();
             long deadline = System.nanoTime() + 50_000_000_000L;
-            while (link.reconciles() == 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait(); // polling: the link sends once its session is set up
-            }
-            assertEquals(1, link.reconciles(), "the link's session was not set up");
+            startAndAwaitSession(link, deadline);
             long before = link.published();
             int[] peak = {0};
-            CountDownLatch go = new CountDownLatch(1);
-            List<Thread> senders = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                Thread s = new Thread(() -> {
-                    try {
-                        go.await();
-                    } catch (InterruptedException e) {
-                        return;
+            atOnce(threads, id -> {
+                for (int i = 0; i < each; i++) {
+                    link.send("t/z" + id + "/events", "{\"event\":\"zone_added\",\"n\":" + i + "}");
+                    if (i % 2 == 0) {
+                        link.retain("t/z" + id + "/keys/" + i, Integer.toString(i));
                     }
-                    for (int i = 0; i < each; i++) {
-                        link.send("t/z" + id + "/events", "{\"event\":\"zone_added\",\"n\":" + i + "}");
-                        if (i % 2 == 0) {
-                            link.retain("t/z" + id + "/keys/" + i, Integer.toString(i));
-                        }
-                        if (i % 100 == 0) {
-                            synchronized (peak) {
-                                peak[0] = Math.max(peak[0], link.queued());
-                            }
+                    if (i % 100 == 0) {
+                        synchronized (peak) {
+                            peak[0] = Math.max(peak[0], link.queued());
                         }
                     }
-                });
-                senders.add(s);
-                s.start();
-            }
-            go.countDown();
-            for (Thread s : senders) {
-                s.join();
-            }
+                }
+            });
             long want = before + (long) threads * each * 3 / 2;
             while (System.nanoTime() < deadline && link.published() < want) {
                 Thread.onSpinWait(); // polling the broker's acknowledgements
@@ -148,6 +108,37 @@ class MqttLinkTest {
         } finally {
             link.close();
             broker.close();
+        }
+    }
+
+    private static void startAndAwaitSession(MqttLink link, long deadline) throws java.io.IOException {
+        link.start();
+        while (link.reconciles() == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // polling: the link sends once its session is set up
+        }
+        assertEquals(1, link.reconciles(), "the link's session was not set up");
+    }
+
+    /** Runs {@code body} on {@code threads} threads let go at once (each given its number), and waits for them. */
+    private static void atOnce(int threads, java.util.function.IntConsumer body) throws InterruptedException {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> senders = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread s = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                body.accept(id);
+            });
+            senders.add(s);
+            s.start();
+        }
+        go.countDown();
+        for (Thread s : senders) {
+            s.join();
         }
     }
 
