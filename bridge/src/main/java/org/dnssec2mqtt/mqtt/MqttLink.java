@@ -61,9 +61,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
     static final int MAX_PARKED_EVENTS = 10_000;
     /**
      * Queued messages at which a caller waits for the sender while connected (backpressure), until
-     * half of them are gone: waking the waiting checks once per 2,500 messages, not for each.
+     * half of them are gone: waking the waiting checks once per 5,000 messages, not for each. At most the events the queue may park while the broker is away.
      */
-    static final int HIGH_WATER = 5_000;
+    static final int HIGH_WATER = 10_000;
     /** The longest a caller waits for room; a broker that takes nothing for this long counts as away. */
     static final long MAX_WAIT_MS = 10_000;
     /**
