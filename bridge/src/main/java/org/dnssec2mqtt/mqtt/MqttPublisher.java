@@ -357,11 +357,12 @@ public final class MqttPublisher implements Publisher {
             for (ZoneState s : known) {
                 View v = views.computeIfAbsent(s.zone(), z -> new View());
                 synchronized (v) {
-                    v.published = Sent.of(take(groups, s.zone()));
+                    Map<String, String> held = take(groups, s.zone());
+                    v.published = Sent.of(held);
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = s;
+                        v.desired = checkedLater(s, held.get(topics.zoneState(s.zone())));
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -400,6 +401,33 @@ public final class MqttPublisher implements Publisher {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * {@code s} with the broker's later {@code checked_at} when the retained state topic is exactly
+     * what {@code s} renders to at that time; else {@code s}. A check of an unchanged zone
+     * publishes its new check time but saves nothing (no write per unchanged zone), so after a
+     * restart the saved state is older than the retained one by its check time alone: republishing
+     * it would set {@code checked_at} back, for every zone (101,041 state topics after a {@code
+     * recheck *} of 100,000 zones, most of a restart's reconcile).
+     */
+    private static ZoneState checkedLater(ZoneState s, String retained) {
+        if (retained == null || s.checkedAt() == null) {
+            return s;
+        }
+        java.time.Instant at;
+        try {
+            com.google.gson.JsonElement t = com.google.gson.JsonParser.parseString(retained).getAsJsonObject()
+                    .get("checked_at");
+            at = t == null || !t.isJsonPrimitive() ? null : java.time.Instant.parse(t.getAsString());
+        } catch (RuntimeException notOurs) { // not JSON, not an object, no time: whatever it is, it is replaced
+            return s;
+        }
+        if (at == null || !at.isAfter(s.checkedAt())) {
+            return s;
+        }
+        ZoneState later = s.withCheckedAt(at);
+        return Json.object(Payloads.zoneState(later)).equals(retained) ? later : s;
     }
 
     /** A view for a zone first published after the latest reconcile: the broker held nothing of it. */

@@ -148,6 +148,13 @@ public record ZoneState(
                 parentDs, dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
     }
 
+    /** The same state, checked at {@code at}. */
+    public ZoneState withCheckedAt(Instant at) {
+        return new ZoneState(zone, serial, server, at, changedAt, reachable, status, problem, keys, validation,
+                rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
+                dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
+    }
+
     /** The same state with other signals. */
     public ZoneState withSignals(ZoneSignals newSignals) {
         return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem, keys, validation,

@@ -101,6 +101,39 @@ class MqttPublisherTest {
     }
 
     @Test
+    void aRestartKeepsTheLaterCheckTimeTheBrokerHoldsButNothingElseOfIt() throws Exception {
+        // issue 11: a check of an unchanged zone publishes its check time without saving it, so a
+        // restart's reconcile republished every state topic (101,041 after a recheck of 100,000
+        // zones) and set checked_at back
+        ZoneState saved = state("d1.aa", 2, NOW);
+        broker.connect();
+        reconcile();
+        publisher.publish(state("d1.aa", 2, NOW.plusSeconds(600)), List.of()); // rechecked, not saved
+        MqttPublisher restarted = new MqttPublisher(topics, broker, null);
+        broker.connect();
+        broker.sent.clear();
+        restarted.reconcile(new HashMap<>(broker.retained), List.of(saved));
+        assertEquals(List.of(), broker.sent, "the broker's copy differs by a later check time only");
+
+        // a state that differs otherwise is the saved one, check time and all
+        ZoneState failing = saved.withStatus("error", "the zone's servers answer REFUSED");
+        MqttPublisher again = new MqttPublisher(topics, broker, null);
+        broker.connect();
+        broker.sent.clear();
+        again.reconcile(new HashMap<>(broker.retained), List.of(failing));
+        assertEquals(List.of("dnssec/d1.aa/state"), broker.sent.stream().map(t -> t.split(" ")[0]).toList());
+        assertTrue(broker.retained.get("dnssec/d1.aa/state").contains("\"checked_at\":\"" + Json.time(NOW) + "\""),
+                broker.retained.get("dnssec/d1.aa/state"));
+
+        // a broker's copy checked earlier than the saved state is replaced too
+        MqttPublisher later = new MqttPublisher(topics, broker, null);
+        broker.connect();
+        broker.sent.clear();
+        later.reconcile(new HashMap<>(broker.retained), List.of(state("d1.aa", 2, NOW.plusSeconds(60))));
+        assertEquals(List.of("dnssec/d1.aa/state"), broker.sent.stream().map(t -> t.split(" ")[0]).toList());
+    }
+
+    @Test
     void anUnchangedKeyIsNotRepublishedButTheStateIs() throws Exception {
         broker.connect();
         reconcile();
