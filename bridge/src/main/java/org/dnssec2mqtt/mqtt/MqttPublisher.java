@@ -407,9 +407,9 @@ public final class MqttPublisher implements Publisher {
      * {@code s} with the broker's later {@code checked_at} when the retained state topic is exactly
      * what {@code s} renders to at that time; else {@code s}. A check of an unchanged zone
      * publishes its new check time but saves nothing (no write per unchanged zone), so after a
-     * restart the saved state is older than the retained one by its check time alone: republishing
-     * it would set {@code checked_at} back, for every zone (101,041 state topics after a {@code
-     * recheck *} of 100,000 zones, most of a restart's reconcile).
+     * restart the saved state can be older than the retained one by its check time alone:
+     * republishing it would set {@code checked_at} back until the zone's start-up check (a zone
+     * whose start-up check ended before the reconcile has that check's state here instead).
      */
     private static ZoneState checkedLater(ZoneState s, String retained) {
         if (retained == null || s.checkedAt() == null) {

@@ -103,8 +103,7 @@ class MqttPublisherTest {
     @Test
     void aRestartKeepsTheLaterCheckTimeTheBrokerHoldsButNothingElseOfIt() throws Exception {
         // issue 11: a check of an unchanged zone publishes its check time without saving it, so a
-        // restart's reconcile republished every state topic (101,041 after a recheck of 100,000
-        // zones) and set checked_at back
+        // restart's reconcile republished the state topic and set checked_at back
         ZoneState saved = state("d1.aa", 2, NOW);
         broker.connect();
         reconcile();
