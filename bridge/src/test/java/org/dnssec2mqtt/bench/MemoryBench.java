@@ -129,7 +129,7 @@ public final class MemoryBench {
             System.out.println("|---|---:|");
             row("everything (heap after − before) ÷ zones", after - before, count);
             row("  scheduler (its slot per zone)", after - withoutScheduler, count);
-            row("  checker (remembered signature checks, signals)", withoutScheduler - withoutChecker, count);
+            row("  checker (signer signals; the verified signature is in the state since 358de49)", withoutScheduler - withoutChecker, count);
             row("  publisher (its view of the broker's retained topics)", withoutChecker - withoutPublisher, count);
             row("  registry (tracked zone, its state: keys, servers, rollover)", withoutPublisher - withoutRegistry, count);
             System.out.println();
