@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Paho on the caller's thread (a check's first key message then reaches the broker without waking
  * another thread first); otherwise it waits in the queue for the "mqtt-send" thread, which hands
  * messages over one at a time within the in-flight window. While connected, a caller that finds
- * {@link #HIGH_WATER} messages queued waits for the sender to take one (at most
+ * {@link #HIGH_WATER} messages queued waits for the sender to take half of them (at most
  * {@link #MAX_WAIT_MS}): checks that outrun the broker are held back rather than growing the queue
  * or dropping events (a 100,000-zone burst dropped 30,000 {@code zone_added} events to a broker that
  * was there, with the queue's messages most of the heap's growth).
@@ -61,7 +61,8 @@ public final class MqttLink implements Outbox, AutoCloseable {
     static final int MAX_PARKED_EVENTS = 10_000;
     /**
      * Queued messages at which a caller waits for the sender while connected (backpressure), until
-     * half of them are gone: waking the waiting checks once per 5,000 messages, not for each. At most the events the queue may park while the broker is away.
+     * half of them are gone: the waiting checks wake once per 5,000 messages, not for each. No more
+     * than the events the queue may park, so a connected broker never has events dropped.
      */
     static final int HIGH_WATER = 10_000;
     /** The longest a caller waits for room; a broker that takes nothing for this long counts as away. */

@@ -415,20 +415,31 @@ public final class MqttPublisher implements Publisher {
         if (retained == null || s.checkedAt() == null) {
             return s;
         }
-        java.time.Instant at;
+        // the time read off the text, not a parse of the whole payload (every known zone at every
+        // connect); whatever is found, only an exact rendering of s at that time is taken
+        int at = retained.lastIndexOf(CHECKED_AT);
+        int end = at < 0 ? -1 : retained.indexOf('"', at + CHECKED_AT.length());
+        if (end < 0) {
+            return s;
+        }
+        String text = retained.substring(at + CHECKED_AT.length(), end);
+        if (text.equals(Json.time(s.checkedAt()))) {
+            return s; // the same time: nothing to keep
+        }
+        java.time.Instant time;
         try {
-            com.google.gson.JsonElement t = com.google.gson.JsonParser.parseString(retained).getAsJsonObject()
-                    .get("checked_at");
-            at = t == null || !t.isJsonPrimitive() ? null : java.time.Instant.parse(t.getAsString());
-        } catch (RuntimeException notOurs) { // not JSON, not an object, no time: whatever it is, it is replaced
+            time = java.time.Instant.parse(text);
+        } catch (java.time.format.DateTimeParseException notOurs) {
             return s;
         }
-        if (at == null || !at.isAfter(s.checkedAt())) {
+        if (!time.isAfter(s.checkedAt())) {
             return s;
         }
-        ZoneState later = s.withCheckedAt(at);
+        ZoneState later = s.withCheckedAt(time);
         return Json.object(Payloads.zoneState(later)).equals(retained) ? later : s;
     }
+
+    private static final String CHECKED_AT = "\"checked_at\":\"";
 
     /** A view for a zone first published after the latest reconcile: the broker held nothing of it. */
     private View fresh() {

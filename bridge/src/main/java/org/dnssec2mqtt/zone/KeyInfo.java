@@ -257,8 +257,8 @@ public record KeyInfo(
      * This key as a state line holds it ({@link ZoneState#stored()}): what is made again from the
      * key's other fields ({@code topicId}, {@code dnskey}, the DS texts) and {@code zone} when it is
      * the state's are left out (null); a text that is none where one would be made again is written
-     * as {@code ""}. {@link #restored(String)} undoes it. Without them a key's line is less than
-     * half as long, and neither writing nor reading it hashes the DS again.
+     * as {@code ""}. {@link #restored(String)} undoes it. Without them a state line is 30-40 %
+     * shorter (micro.sh store), and neither writing nor reading it hashes the DS again.
      */
     public KeyInfo stored(String stateZone) {
         boolean dsMade = sep() && !revoked;

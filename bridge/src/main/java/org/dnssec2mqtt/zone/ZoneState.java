@@ -150,9 +150,7 @@ public record ZoneState(
 
     /** The same state, checked at {@code at}. */
     public ZoneState withCheckedAt(Instant at) {
-        return new ZoneState(zone, serial, server, at, changedAt, reachable, status, problem, keys, validation,
-                rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire, serialChangedAt, stale, cds, cdnskey, parentDs,
-                dsValidated, servers, dnskeyRrsigExpires, soaRrsigExpires, signals, verified);
+        return with(at, reachable, status, problem, rrsigAlert, rrsigAlertedAt, stale, servers);
     }
 
     /** The same state with other signals. */
