@@ -59,7 +59,10 @@ public final class Bridge implements AutoCloseable {
         job.attach(scheduler);
     }
 
-    /** Start-up: a full check of every known zone, the SOA poll of each, and the periodic full poll. */
+    /**
+     * Start-up: a check of every known zone (its SOA serial; its keys when the serial moved while
+     * the bridge was down, {@link Cause#STARTUP}), the SOA poll of each, and the periodic full poll.
+     */
     public void start() {
         for (TrackedZone z : registry.all()) {
             scheduler.schedule(z, Cause.STARTUP, Scheduler.source(Cause.STARTUP));

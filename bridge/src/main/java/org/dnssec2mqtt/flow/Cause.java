@@ -4,6 +4,9 @@ import java.util.Locale;
 
 /**
  * Why a check runs. {@code force} fetches DNSKEY even when the serial did not move.
+ * {@link #STARTUP} does not: a restart asks every known zone's servers for the SOA serial, as the
+ * SOA poll does, and fetches the keys of the zones whose serial moved while the bridge was down
+ * (or whose last check was not a trusted answer from every server now asked: {@link Checker#check}).
  * {@link #SIGNAL}: the signer said something about the zone (Knot's {@code zone_ksk_submission} or
  * {@code zone_dnssec_invalid}): a full check, then what it said is applied. {@link #ROLLOVER}: a
  * rollover step fell due: what is known is evaluated again against the time, without any query
@@ -12,7 +15,7 @@ import java.util.Locale;
  * followed.
  */
 public enum Cause {
-    NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(true), RETRY(false), ADOPT(true),
+    NOTIFY(false), COMMAND(true), POLL(true), SOA_POLL(false), STARTUP(false), RETRY(false), ADOPT(true),
     SIGNAL(true), ROLLOVER(false), TAKEOVER(true);
 
     public final boolean force;

@@ -149,7 +149,8 @@ public class Checker {
         ZoneState s = z.state;
         Long said = announced.remove(z);
         boolean justChanged = said != null && s != null && Serials.newer(said, s.serial());
-        if (!force && !justChanged && s != null && z.confirmed && s.reachable() && !z.adopted) {
+        if (!force && !justChanged && s != null && z.confirmed && s.reachable() && !z.adopted
+                && !"bogus".equals(s.validation())) {
             Found quick = quick(z, s, targets);
             if (quick != null) {
                 return quick;
@@ -159,11 +160,20 @@ public class Checker {
         return full(z, targets, false, justChanged ? said : null);
     }
 
-    /** SOA of every server; null when a serial moved (a full check is due). */
+    /**
+     * SOA of every server; null when a full check is due: a serial moved, or a server is one the
+     * last check did not ask (its keys were never compared: a server added to the configuration
+     * or the NS RRset since).
+     */
     private Found quick(TrackedZone z, ZoneState s, List<QueryTarget> targets) {
         Map<String, ServerState> prior = new HashMap<>();
         for (ServerState sv : s.servers()) {
             prior.put(sv.server(), sv);
+        }
+        for (QueryTarget t : targets) {
+            if (!prior.containsKey(t.toString())) {
+                return null;
+            }
         }
         List<ServerState> servers = new ArrayList<>();
         DnsQueryException last = null;
@@ -175,8 +185,8 @@ public class Checker {
                     return null;
                 }
                 ServerState p = prior.get(t.toString());
-                boolean keysMatch = p == null || p.keysMatch();
-                List<Integer> tags = p == null ? List.of() : p.keytags();
+                boolean keysMatch = p.keysMatch();
+                List<Integer> tags = p.keytags();
                 servers.add(new ServerState(t.toString(), serial, "", tags, keysMatch,
                         serial != s.serial() || !keysMatch, now));
             } catch (DnsQueryException e) {

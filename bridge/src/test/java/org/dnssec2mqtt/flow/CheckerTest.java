@@ -1,6 +1,7 @@
 package org.dnssec2mqtt.flow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -12,6 +13,7 @@ import org.dnssec2mqtt.support.SpoofingServer;
 import org.dnssec2mqtt.support.TestConfig;
 import org.dnssec2mqtt.zone.Event;
 import org.dnssec2mqtt.zone.KeyInfo;
+import org.dnssec2mqtt.zone.ZoneState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,6 +156,53 @@ class CheckerTest {
             assertEquals(Checker.Kind.QUICK, checker.check(z, false, () -> {}).kind());
             assertEquals(1, auth.queries() - before);
             assertEquals(udp, auth.udpQueries());
+        }
+    }
+
+    /**
+     * The SOA-only look (a SOA poll, a start-up) stands for a full check only when the last one
+     * was a trusted answer: a zone whose keys did not validate is asked for them again though its
+     * serial did not move (a fix that needs no new serial, or a newer bridge, shows at once).
+     */
+    @Test
+    void aZoneWhoseKeysDidNotValidateIsAskedForThemAgainThoughItsSerialStayed() throws Exception {
+        DemoZone zone = signedZone();
+        Checker checker = checker(zone);
+        TrackedZone z = new TrackedZone(ZONE, true);
+        assertEquals("secure", check(checker, z).state().validation());
+        server.mode(SpoofingServer.Mode.NO_RRSIG);
+        ZoneState bogus = check(checker, z).state();
+        assertEquals("bogus", bogus.validation());
+        assertEquals(((org.xbill.DNS.SOARecord) zone.signed().soa().first()).getSerial(), bogus.serial(),
+                "the serial of the last trusted answer is kept");
+
+        server.mode(SpoofingServer.Mode.HONEST);
+        Checker.Found f = checker.check(z, false, () -> {});
+        assertEquals(Checker.Kind.FULL, f.kind(), String.valueOf(f.error()));
+        assertEquals("secure", f.state().validation());
+    }
+
+    /**
+     * A server the last check did not ask (added to the zone's servers before a restart) has never
+     * had its keys compared: the SOA-only look would call them matching. Its keys are fetched.
+     */
+    @Test
+    void aServerTheLastCheckDidNotAskIsAskedForTheKeys() throws Exception {
+        DemoZone zone = signedZone();
+        Checker one = checker(zone);
+        TrackedZone z = new TrackedZone(ZONE, true);
+        check(one, z);
+        assertEquals(Checker.Kind.QUICK, one.check(z, false, () -> {}).kind(), "the same server, the same serial");
+
+        try (SpoofingServer second = new SpoofingServer(zone, null, null)) {
+            Config config = TestConfig.load(dir, "dns.timeout = 2s\ndns.transport = tcp\n"
+                    + "zones.example.test.servers = 127.0.0.1:" + server.port() + ", 127.0.0.1:" + second.port() + "\n");
+            Checker both = new Checker(config, new ZoneFetcher(config.dnsTimeout(), config.dnsTcp()), Clock.systemUTC());
+            Checker.Found f = both.check(z, false, () -> {});
+            assertEquals(Checker.Kind.FULL, f.kind(), String.valueOf(f.error()));
+            assertEquals(2, f.state().servers().size());
+            assertTrue(f.state().servers().stream().allMatch(sv -> sv.keysMatch() && sv.keytags().size() == 2),
+                    String.valueOf(f.state().servers()));
         }
     }
 }

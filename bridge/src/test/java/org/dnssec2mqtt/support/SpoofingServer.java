@@ -32,7 +32,11 @@ import org.xbill.DNS.Type;
  */
 public final class SpoofingServer implements AutoCloseable {
     /** What the next answers look like. */
-    public enum Mode { HONEST, WRONG_ID, WRONG_QUESTION, BAD_TSIG, UNSIGNED }
+    public enum Mode {
+        HONEST, WRONG_ID, WRONG_QUESTION, BAD_TSIG, UNSIGNED,
+        /** The true answers without their RRSIGs: keys that do not validate ("bogus"). */
+        NO_RRSIG
+    }
 
     private final DemoZone zone;
     private final TSIG key;
@@ -109,7 +113,7 @@ public final class SpoofingServer implements AutoCloseable {
         Mode m = mode;
         Record question = q.getQuestion();
         DemoZone.Signed signed = zone.signed();
-        boolean forged = m != Mode.HONEST;
+        boolean forged = m != Mode.HONEST && m != Mode.NO_RRSIG;
         int id = q.getHeader().getID();
         Message r = new Message(m == Mode.WRONG_ID ? id ^ 0x5a5a : id);
         r.getHeader().setFlag(Flags.QR);
@@ -121,11 +125,12 @@ public final class SpoofingServer implements AutoCloseable {
         r.addRecord(echoed, Section.QUESTION);
         OPTRecord opt = q.getOPT();
         boolean dnssecOk = opt != null && (opt.getFlags() & ExtendedFlags.DO) != 0;
+        boolean sigs = dnssecOk && m != Mode.NO_RRSIG;
         if (opt != null) {
             r.addRecord(new OPTRecord(4096, 0, 0, dnssecOk ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
         }
         if (question.getType() == Type.SOA && staleSoa != null) {
-            add(r, staleSoa.soa(), dnssecOk);
+            add(r, staleSoa.soa(), sigs);
             staleSoa = null;
         } else if (question.getType() == Type.SOA) {
             SOARecord soa = (SOARecord) signed.soa().first();
@@ -134,11 +139,11 @@ public final class SpoofingServer implements AutoCloseable {
                         soa.getSerial() + 1000, soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum()),
                         Section.ANSWER);
             } else {
-                add(r, signed.soa(), dnssecOk);
+                add(r, signed.soa(), sigs);
             }
         } else if (question.getType() == Type.DNSKEY) {
             if (!forged) {
-                add(r, signed.dnskey(), dnssecOk);
+                add(r, signed.dnskey(), sigs);
             } // forged: an empty DNSKEY RRset, i.e. "every key is gone"
         } else {
             r.getHeader().setRcode(Rcode.NOERROR);
