@@ -348,13 +348,7 @@ public final class Main {
                 membership = member.get();
                 membership.start();
             }
-            if (config.clusterEnabled()) {
-                bridge.start();
-            } else {
-                // the start-up checks once the broker's copy is read back (MqttLink#firstSession)
-                Bridge b = bridge;
-                link.firstSession().thenRunAsync(b::start, r -> Scheduler.daemon("start-up").newThread(r).start());
-            }
+            bridge.start();
             if (knotListener != null) {
                 knot = new KnotDbus(config.knotDbus(), System.getenv(), knotListener);
                 knot.start();

@@ -132,7 +132,6 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final AtomicLong connectFailures = new AtomicLong();
     private final AtomicLong sessions = new AtomicLong();
     private final AtomicLong reconciles = new AtomicLong();
-    private final java.util.concurrent.CompletableFuture<Void> firstSession = new java.util.concurrent.CompletableFuture<>();
     private final List<String> extraFilters = new CopyOnWriteArrayList<>();
     private volatile Session session;
     private volatile Observer observer = new Observer() {
@@ -301,7 +300,6 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private void connectLoop(MqttConnectOptions options) {
         connectUntilUp(client, options, () -> closing || paused, (e, delay) -> {
             connectFailures.incrementAndGet();
-            firstSession.complete(null);
             log.warn("mqtt: cannot connect to {}: {} (reason {}); retrying in {} ms",
                     settings.url(), e.getMessage(), e.getReasonCode(), delay);
         });
@@ -359,16 +357,6 @@ public final class MqttLink implements Outbox, AutoCloseable {
     @Override
     public void send(String topic, String payload) {
         enqueue(new Out(topic, payload.getBytes(StandardCharsets.UTF_8), false));
-    }
-
-    /**
-     * Completes once the first connect's retained state is read back and reconciled, or at the
-     * first connect that fails (the broker is away: nothing to wait for). A restart's checks of
-     * every known zone start then: run during the read-back they took the CPU it needs (100,000
-     * zones: 404,205 topics read back in 40 s beside them, ~6 s alone).
-     */
-    public java.util.concurrent.CompletableFuture<Void> firstSession() {
-        return firstSession;
     }
 
     /** Connects whose retained state was reconciled so far. */
@@ -605,7 +593,6 @@ public final class MqttLink implements Outbox, AutoCloseable {
             }
         }
         reconciles.incrementAndGet();
-        firstSession.complete(null);
         // where a slow (re)start spends its time after the connect
         log.debug("mqtt: after the connect: online published in {} ms, {} retained topics read back in {} ms,"
                 + " reconciled in {} ms", (onlineSent - t0) / 1_000_000, retained == null ? 0 : retained.size(),

@@ -1,7 +1,6 @@
 package org.dnssec2mqtt.mqtt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
@@ -109,68 +108,6 @@ class MqttLinkTest {
         } finally {
             link.close();
             broker.close();
-        }
-    }
-
-    /**
-     * A restart's checks of every known zone wait for {@link MqttLink#firstSession}: run during
-     * the read-back of the broker's copy they took the CPU it needs (100,000 zones: 404,205
-     * topics read back in 40 s beside the checks, ~6 s alone, then 15 s to publish what they
-     * had found meanwhile).
-     */
-    @Test
-    void theFirstSessionEndsOnlyOnceTheBrokersCopyIsReconciled() throws Exception {
-        EmbeddedBroker broker = new EmbeddedBroker(new InetSocketAddress("127.0.0.1", FreePorts.tcp()), dir);
-        broker.start();
-        MqttLink link = new MqttLink(new MqttLink.Settings(broker.url(), "link-first", null, null, null, 30),
-                new Topics("t"));
-        CountDownLatch reconciling = new CountDownLatch(1);
-        CountDownLatch letGo = new CountDownLatch(1);
-        link.attach(new MqttLink.Session() {
-            @Override
-            public List<String> ownFilters() {
-                return List.of("t/+/state");
-            }
-
-            @Override
-            public void reconcile(Map<String, String> retained) {
-                reconciling.countDown();
-                try {
-                    letGo.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-
-            @Override
-            public void request(String topic, byte[] payload) {
-            }
-        });
-        try {
-            link.start();
-            assertTrue(reconciling.await(30, java.util.concurrent.TimeUnit.SECONDS), "no reconcile");
-            assertFalse(link.firstSession().isDone(), "done while the reconcile runs");
-            letGo.countDown();
-            link.firstSession().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            assertEquals(1, link.reconciles());
-        } finally {
-            letGo.countDown();
-            link.close();
-            broker.close();
-        }
-    }
-
-    /** A broker that is away holds nothing to read back: the checks start at once. */
-    @Test
-    void theFirstSessionEndsAtTheFirstConnectThatFails() throws Exception {
-        MqttLink link = new MqttLink(new MqttLink.Settings("tcp://127.0.0.1:" + FreePorts.tcp(), "link-away", null, null,
-                null, 30), new Topics("t"));
-        try {
-            link.start();
-            link.firstSession().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            assertEquals(0, link.reconciles());
-        } finally {
-            link.close();
         }
     }
 
