@@ -91,12 +91,7 @@ final class StateReader implements TypeAdapterFactory {
             ZoneSignals zoneSignals = null;
             String verified = null;
             in.beginObject();
-            while (in.hasNext()) {
-                String name = in.nextName();
-                if (in.peek() == JsonToken.NULL) {
-                    in.nextNull();
-                    continue;
-                }
+            for (String name = next(in); name != null; name = next(in)) {
                 switch (name) {
                     case "zone" -> zone = in.nextString();
                     case "serial" -> serial = in.nextLong();
@@ -126,7 +121,6 @@ final class StateReader implements TypeAdapterFactory {
                     default -> in.skipValue();
                 }
             }
-            in.endObject();
             return new ZoneState(zone, serial, server, checkedAt, changedAt, reachable, status, problem,
                     keys == null ? List.of() : keys, validation, rrsigExpires, rrsigAlert, rrsigAlertedAt, soaExpire,
                     serialChangedAt, stale, cds, cdnskey, parentDs, dsValidated, servers, dnskeyRrsigExpires,
@@ -160,12 +154,7 @@ final class StateReader implements TypeAdapterFactory {
             Instant revokedAt = null;
             Instant removeHolddownUntil = null;
             in.beginObject();
-            while (in.hasNext()) {
-                String name = in.nextName();
-                if (in.peek() == JsonToken.NULL) {
-                    in.nextNull();
-                    continue;
-                }
+            for (String name = next(in); name != null; name = next(in)) {
                 switch (name) {
                     case "identity" -> identity = in.nextString();
                     case "topicId" -> topicId = in.nextString();
@@ -192,7 +181,6 @@ final class StateReader implements TypeAdapterFactory {
                     default -> in.skipValue();
                 }
             }
-            in.endObject();
             return new KeyInfo(identity, topicId, dnskey, zone, keytag, flags, role, state, revoked, originalKeytag,
                     algorithm, algorithmName, bits, ttl, dsSha256, dsSha384, firstSeen, cds, dsAtParent,
                     addHolddownUntil, revokedAt, removeHolddownUntil);
@@ -210,12 +198,7 @@ final class StateReader implements TypeAdapterFactory {
             boolean lagging = false;
             Instant checkedAt = null;
             in.beginObject();
-            while (in.hasNext()) {
-                String name = in.nextName();
-                if (in.peek() == JsonToken.NULL) {
-                    in.nextNull();
-                    continue;
-                }
+            for (String name = next(in); name != null; name = next(in)) {
                 switch (name) {
                     case "server" -> server = in.nextString();
                     case "serial" -> serial = in.nextLong();
@@ -227,10 +210,25 @@ final class StateReader implements TypeAdapterFactory {
                     default -> in.skipValue();
                 }
             }
-            in.endObject();
             return new ServerState(server, serial, error, keytags, keysMatch, lagging, checkedAt);
         }
     };
+
+    /**
+     * The name of the object's next field with a value (a null leaves the field at its default);
+     * null after the last, the object then ended.
+     */
+    private static String next(JsonReader in) throws IOException {
+        while (in.hasNext()) {
+            String name = in.nextName();
+            if (in.peek() != JsonToken.NULL) {
+                return name;
+            }
+            in.nextNull();
+        }
+        in.endObject();
+        return null;
+    }
 
     private static <T> List<T> list(JsonReader in, TypeAdapter<T> each) throws IOException {
         List<T> out = new ArrayList<>();
