@@ -73,12 +73,10 @@ public final class StateStore {
     /**
      * The shared Gson with a faster reader of the instants this store writes: a state holds
      * about 25 of them (two keys), and {@code Instant.parse} took 43 % of the parse of 100,000
-     * states (JFR); and a zone's state, keys and servers read field by field ({@link StateReader}).
-     * Written as before, by {@link Json#GSON}.
+     * states (JFR). Written as before, by {@link Json#GSON}.
      */
     private static final com.google.gson.Gson READ = Json.GSON.newBuilder()
             .registerTypeAdapter(java.time.Instant.class, new InstantReader().nullSafe())
-            .registerTypeAdapterFactory(new StateReader(new InstantReader().nullSafe()))
             .create();
 
     private final Path dir;
