@@ -52,7 +52,12 @@ final class BridgeSession implements MqttLink.Session {
     }
 
     @Override
-    public void reconcile(Map<String, String> retained) {
+    public org.dnssec2mqtt.mqtt.RetainedCopy newCopy() {
+        return publisher.newCopy();
+    }
+
+    @Override
+    public void reconcile(org.dnssec2mqtt.mqtt.RetainedCopy retained) {
         if (!statesLoaded()) {
             return;
         }

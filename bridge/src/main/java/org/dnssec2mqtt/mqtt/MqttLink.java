@@ -79,11 +79,14 @@ public final class MqttLink implements Outbox, AutoCloseable {
         /** Subscription filters of the bridge's own retained topics, read back after each connect. */
         List<String> ownFilters();
 
+        /** An empty copy for the link to fill with what the broker retains under {@link #ownFilters}. */
+        RetainedCopy newCopy();
+
         /**
          * Called on the session thread after every connect with what the broker retained under
-         * {@link #ownFilters} (topic → payload): publish what differs.
+         * {@link #ownFilters}, as {@link #newCopy} made it: publish what differs.
          */
-        void reconcile(Map<String, String> retained);
+        void reconcile(RetainedCopy retained);
 
         /** Called on the session thread for each message on the request filter or an extra filter. */
         void request(String topic, byte[] payload);
@@ -149,7 +152,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
     private final AtomicLong lostAt = new AtomicLong();
     private final AtomicLong outages = new AtomicLong();
     /** While a connect reads back the retained topics: what arrived, and the echo to wait for. */
-    private volatile Map<String, String> readBack;
+    private volatile RetainedCopy readBack;
     private volatile String onlineMarker;
     /** Messages of the current read-back so far (its progress). */
     private final AtomicLong readBackArrived = new AtomicLong();
@@ -578,7 +581,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
             }
         }
         Session s = session;
-        Map<String, String> retained = readBack(s == null ? List.of() : s.ownFilters(), sessionNo);
+        RetainedCopy retained = readBack(s, sessionNo);
         long read = System.nanoTime();
         synchronized (queue) {
             sending = true; // held events first, then the reconcile's differences
@@ -612,8 +615,9 @@ public final class MqttLink implements Outbox, AutoCloseable {
      * wait ends at the echo or once nothing has arrived for {@link #readBackIdleMs}: a large
      * replay still arriving is never cut off.
      */
-    private Map<String, String> readBack(List<String> filters, long session) {
-        Map<String, String> found = new ConcurrentHashMap<>();
+    private RetainedCopy readBack(Session s, long session) {
+        List<String> filters = s == null ? List.of() : s.ownFilters();
+        RetainedCopy found = s == null ? new RetainedCopy(t -> null, t -> false) : s.newCopy();
         java.time.Instant since = java.time.Instant.now();
         String marker = Payloads.online(since, onlineFields.get());
         onlineSince = since;
@@ -654,8 +658,7 @@ public final class MqttLink implements Outbox, AutoCloseable {
         } finally {
             readBack = null;
         }
-        found.remove(topics.bridgeState());
-        return new java.util.HashMap<>(found);
+        return found;
     }
 
     /**
@@ -782,18 +785,15 @@ public final class MqttLink implements Outbox, AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             byte[] payload = message.getPayload();
-            Map<String, String> found = readBack;
+            RetainedCopy found = readBack;
             if (topics.commandOf(topic) == null && !extraFilters.contains(topic)) {
                 // the broker's retained copy of our own topics, read back after a connect
                 if (found != null) {
                     readBackArrived.incrementAndGet();
-                    String text = new String(payload, StandardCharsets.UTF_8);
-                    if (topic.equals(topics.bridgeState()) && text.equals(onlineMarker)) {
+                    if (!topic.equals(topics.bridgeState())) {
+                        found.put(topic, payload); // an empty payload: cleared
+                    } else if (new String(payload, StandardCharsets.UTF_8).equals(onlineMarker)) {
                         echoed.countDown();
-                    } else if (payload.length > 0) {
-                        found.put(topic, text);
-                    } else {
-                        found.remove(topic);
                     }
                 }
                 return;

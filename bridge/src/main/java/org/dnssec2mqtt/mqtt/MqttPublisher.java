@@ -1,12 +1,8 @@
 package org.dnssec2mqtt.mqtt;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,7 +128,7 @@ public final class MqttPublisher implements Publisher {
             this.digests = digests;
         }
 
-        /** topic → payload, as the broker gave them back. */
+        /** topic → payload, as rendered. */
         static Sent of(Map<String, String> payloads) {
             String[] t = new String[payloads.size()];
             long[] d = new long[2 * payloads.size()];
@@ -147,10 +143,34 @@ public final class MqttPublisher implements Publisher {
             return new Sent(t, null, null, d);
         }
 
+        /** The topics of {@code groups} (null ones skipped) with their digests, as the broker gave them back. */
+        static Sent of(RetainedCopy.Group... groups) {
+            List<String> t = new ArrayList<>();
+            for (RetainedCopy.Group g : groups) {
+                if (g != null) {
+                    t.addAll(g.topics);
+                }
+            }
+            long[] d = new long[2 * t.size()];
+            int i = 0;
+            for (RetainedCopy.Group g : groups) {
+                if (g != null) {
+                    System.arraycopy(g.digests, 0, d, 2 * i, 2 * g.topics.size());
+                    i += g.topics.size();
+                }
+            }
+            return new Sent(t.toArray(new String[0]), null, null, d);
+        }
+
         /** The first 128 bits of the SHA-256 of the payload's UTF-8 bytes (what goes on the wire). */
         static long[] digest(String payload) {
+            return digest(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        /** The same of the payload's bytes. */
+        static long[] digest(byte[] payload) {
             java.security.MessageDigest md = SHA256.get();
-            byte[] h = md.digest(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            byte[] h = md.digest(payload);
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
             return new long[] {b.getLong(), b.getLong()};
         }
@@ -343,26 +363,37 @@ public final class MqttPublisher implements Publisher {
         }
     }
 
+    /** An empty copy of the broker's retained topics for the link to fill at a read-back, grouped as {@link #reconcile} takes them. */
+    public RetainedCopy newCopy() {
+        return new RetainedCopy(this::ownerOf, topics::isKey);
+    }
+
+    /** {@link #reconcile(RetainedCopy, Collection)} of a copy given as topic → payload. */
+    public List<Found> reconcile(Map<String, String> retained, Collection<ZoneState> known) {
+        return reconcile(RetainedCopy.of(this::ownerOf, topics::isKey, retained), known);
+    }
+
     /**
      * After a connect: {@code retained} is what the broker holds under {@link #ownFilters},
      * {@code known} the states of every zone the bridge knows. Publishes what differs, clears what
      * belongs to no zone, and returns the zones the broker holds that the bridge does not know.
      */
-    public List<Found> reconcile(Map<String, String> retained, Collection<ZoneState> known) {
+    public List<Found> reconcile(RetainedCopy retained, Collection<ZoneState> known) {
         lock.writeLock().lock();
         try {
             long session = link.session();
-            Map<String, Map<String, String>> groups = group(retained);
+            Map<String, RetainedCopy.Group> groups = retained.groups();
             int sent = 0;
             for (ZoneState s : known) {
                 View v = views.computeIfAbsent(s.zone(), z -> new View());
                 synchronized (v) {
-                    Map<String, String> held = take(groups, s.zone());
-                    v.published = Sent.of(held);
+                    RetainedCopy.Group own = groups.remove(Topics.escape(s.zone()));
+                    RetainedCopy.Group ha = homeAssistant == null ? null : groups.remove("ha:" + haId(s.zone()));
+                    v.published = Sent.of(own, ha);
                     if (awaitingCheck.contains(s.zone())) {
                         v.desired = null; // taken over: the zone's check decides
                     } else if (v.desired == null) {
-                        v.desired = checkedLater(s, held.get(topics.zoneState(s.zone())));
+                        v.desired = own == null ? s : checkedLater(s, own, topics.zoneState(s.zone()));
                     }
                     v.epoch = session;
                     sent += sync(v);
@@ -373,22 +404,21 @@ public final class MqttPublisher implements Publisher {
             List<String> owners = new ArrayList<>(groups.keySet());
             owners.sort((a, b) -> Boolean.compare(a.startsWith("ha:"), b.startsWith("ha:"))); // zones first
             for (String owner : owners) {
-                Map<String, String> group = groups.remove(owner);
+                RetainedCopy.Group group = groups.remove(owner);
                 if (group == null) {
                     continue; // taken with its zone
                 }
-                Found f = owner.startsWith("ha:") ? null : found(owner, group);
+                Found f = owner.startsWith("ha:") || group.zone == null ? null
+                        : new Found(group.zone, group.server, List.copyOf(group.keys));
                 if (f != null && !forgotten.contains(f.zone()) && !views.containsKey(f.zone())) {
-                    Map<String, String> all = new HashMap<>(group);
-                    all.putAll(take(groups, "ha:" + haId(f.zone())));
                     View v = new View();
-                    v.published = Sent.of(all);
+                    v.published = Sent.of(group, homeAssistant == null ? null : groups.remove("ha:" + haId(f.zone())));
                     v.epoch = session;
                     views.put(f.zone(), v);
                     found.add(f);
                     continue;
                 }
-                for (String t : group.keySet()) {
+                for (String t : group.topics) {
                     log.info("mqtt: clearing retained topic {}: it belongs to no zone the bridge knows", t);
                     link.retain(t, "");
                     cleared++;
@@ -411,20 +441,11 @@ public final class MqttPublisher implements Publisher {
      * republishing it would set {@code checked_at} back until the zone's start-up check (a zone
      * whose start-up check ended before the reconcile has that check's state here instead).
      */
-    private static ZoneState checkedLater(ZoneState s, String retained) {
-        if (retained == null || s.checkedAt() == null) {
-            return s;
-        }
-        // the time read off the text, not a parse of the whole payload (every known zone at every
-        // connect); whatever is found, only an exact rendering of s at that time is taken
-        int at = retained.lastIndexOf(CHECKED_AT);
-        int end = at < 0 ? -1 : retained.indexOf('"', at + CHECKED_AT.length());
-        if (end < 0) {
-            return s;
-        }
-        String text = retained.substring(at + CHECKED_AT.length(), end);
-        if (text.equals(Json.time(s.checkedAt()))) {
-            return s; // the same time: nothing to keep
+    private static ZoneState checkedLater(ZoneState s, RetainedCopy.Group held, String stateTopic) {
+        int at = held.indexOf(stateTopic);
+        String text = held.checkedAt;
+        if (at < 0 || text == null || s.checkedAt() == null || text.equals(Json.time(s.checkedAt()))) {
+            return s; // nothing retained, or the same time: nothing to keep
         }
         java.time.Instant time;
         try {
@@ -435,11 +456,11 @@ public final class MqttPublisher implements Publisher {
         if (!time.isAfter(s.checkedAt())) {
             return s;
         }
+        // only an exact rendering of s at that time is taken
         ZoneState later = s.withCheckedAt(time);
-        return Json.object(Payloads.zoneState(later)).equals(retained) ? later : s;
+        long[] d = Sent.digest(Json.object(Payloads.zoneState(later)));
+        return d[0] == held.high(at) && d[1] == held.low(at) ? later : s;
     }
-
-    private static final String CHECKED_AT = "\"checked_at\":\"";
 
     /** A view for a zone first published after the latest reconcile: the broker held nothing of it. */
     private View fresh() {
@@ -609,37 +630,14 @@ public final class MqttPublisher implements Publisher {
         return places;
     }
 
-    /** Retained topics by owner: a zone level ({@link Topics#zoneLevelOf}) or {@code ha:<object id>}. */
-    private Map<String, Map<String, String>> group(Map<String, String> retained) {
-        Map<String, Map<String, String>> groups = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : retained.entrySet()) {
-            String level = topics.zoneLevelOf(e.getKey());
-            String key = level;
-            if (level == null && homeAssistant != null) {
-                String id = homeAssistant.objectIdOf(e.getKey());
-                key = id == null ? null : "ha:" + id;
-            }
-            if (key != null) {
-                groups.computeIfAbsent(key, k -> new HashMap<>()).put(e.getKey(), e.getValue());
-            }
+    /** A retained topic's owner: its zone level ({@link Topics#zoneLevelOf}) or {@code ha:<object id>}; null for none. */
+    private String ownerOf(String topic) {
+        String level = topics.zoneLevelOf(topic);
+        if (level == null && homeAssistant != null) {
+            String id = homeAssistant.objectIdOf(topic);
+            return id == null ? null : "ha:" + id;
         }
-        return groups;
-    }
-
-    /** Removes and returns the zone's retained topics (its zone level and its discovery configs). */
-    private Map<String, String> take(Map<String, Map<String, String>> groups, String zone) {
-        Map<String, String> out = new HashMap<>();
-        Map<String, String> own = groups.remove(zone.startsWith("ha:") ? zone : Topics.escape(zone));
-        if (own != null) {
-            out.putAll(own);
-        }
-        if (!zone.startsWith("ha:") && homeAssistant != null) {
-            Map<String, String> ha = groups.remove("ha:" + haId(zone));
-            if (ha != null) {
-                out.putAll(ha);
-            }
-        }
-        return out;
+        return level;
     }
 
     private static String haId(String zone) {
@@ -647,51 +645,6 @@ public final class MqttPublisher implements Publisher {
             return HomeAssistant.objectId(zone);
         } catch (IllegalArgumentException e) {
             return zone;
-        }
-    }
-
-    /** The zone a group of retained zone topics belongs to, from its payloads; null when it holds no state or key. */
-    private Found found(String level, Map<String, String> group) {
-        String zone = null;
-        String server = null;
-        List<AdoptedKey> keys = new ArrayList<>();
-        for (Map.Entry<String, String> e : group.entrySet()) {
-            JsonObject o = parse(e.getValue());
-            if (o == null) {
-                continue;
-            }
-            boolean state = e.getKey().endsWith("/state");
-            boolean key = topics.isKey(e.getKey());
-            if (!state && !key) {
-                continue;
-            }
-            if (o.has("zone") && o.get("zone").isJsonPrimitive()) {
-                String z = o.get("zone").getAsString();
-                if (Topics.escape(z).equals(level)) {
-                    zone = z;
-                }
-            }
-            if (state && o.has("server") && o.get("server").isJsonPrimitive()) {
-                server = o.get("server").getAsString();
-            }
-            if (key) {
-                try {
-                    keys.add(new AdoptedKey(o.get("keytag").getAsInt(), o.get("algorithm").getAsInt(),
-                            Instant.parse(o.get("first_seen").getAsString())));
-                } catch (RuntimeException ex) {
-                    // not a key payload of ours: nothing to carry over
-                }
-            }
-        }
-        return zone == null ? null : new Found(zone, server, keys);
-    }
-
-    private static JsonObject parse(String payload) {
-        try {
-            JsonElement e = JsonParser.parseString(payload);
-            return e.isJsonObject() ? e.getAsJsonObject() : null;
-        } catch (RuntimeException e) {
-            return null;
         }
     }
 }

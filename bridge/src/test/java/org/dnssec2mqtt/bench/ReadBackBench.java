@@ -200,8 +200,8 @@ public final class ReadBackBench {
         }).waitForCompletion(10_000);
         Topics topics = new Topics(PREFIX);
         MqttLink link = new MqttLink(new MqttLink.Settings(url, "rb-link", null, null, null, 30), topics);
-        CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-        link.attach(ReadBackSession.of(topics.zoneFilters(), got));
+        CompletableFuture<org.dnssec2mqtt.mqtt.RetainedCopy> got = new CompletableFuture<>();
+        link.attach(ReadBackSession.of(topics, got));
         long t0 = System.nanoTime();
         link.start();
         int size = got.get(180, TimeUnit.SECONDS).size();

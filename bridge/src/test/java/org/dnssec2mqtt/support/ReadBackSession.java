@@ -1,11 +1,11 @@
 package org.dnssec2mqtt.support;
 
 import java.util.List;
-import java.util.Map;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.dnssec2mqtt.mqtt.MqttLink;
+import org.dnssec2mqtt.mqtt.RetainedCopy;
 import org.dnssec2mqtt.mqtt.Topics;
 
 /** A link session that only reads back: its filters, and the retained copy of the first reconcile. */
@@ -19,13 +19,13 @@ public final class ReadBackSession {
      *
      * @param configure what to set on the link before it starts (its read-back bound, say)
      */
-    public static Map<String, String> readBack(String url, String prefix, String clientId,
+    public static RetainedCopy readBack(String url, String prefix, String clientId,
             java.util.function.Consumer<MqttLink> configure, Duration timeout) throws Exception {
         Topics topics = new Topics(prefix);
         MqttLink link = new MqttLink(new MqttLink.Settings(url, clientId, null, null, null, 30), topics);
         configure.accept(link);
-        CompletableFuture<Map<String, String>> got = new CompletableFuture<>();
-        link.attach(of(topics.zoneFilters(), got));
+        CompletableFuture<RetainedCopy> got = new CompletableFuture<>();
+        link.attach(of(topics, got));
         link.start();
         try {
             return got.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -35,15 +35,20 @@ public final class ReadBackSession {
     }
 
     /** Completes {@code got} with what the link's first reconcile is handed; requests are ignored. */
-    public static MqttLink.Session of(List<String> filters, CompletableFuture<Map<String, String>> got) {
+    public static MqttLink.Session of(Topics topics, CompletableFuture<RetainedCopy> got) {
         return new MqttLink.Session() {
             @Override
             public List<String> ownFilters() {
-                return filters;
+                return topics.zoneFilters();
             }
 
             @Override
-            public void reconcile(Map<String, String> retained) {
+            public RetainedCopy newCopy() {
+                return new RetainedCopy(topics::zoneLevelOf, topics::isKey);
+            }
+
+            @Override
+            public void reconcile(RetainedCopy retained) {
                 got.complete(retained);
             }
 
